@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+const MIB = 1024 * 1024;
+
+function integer(min: number, max: number, fallback: number) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    .default(fallback);
+}
+
+const environmentSchema = z.object({
+  PORT: integer(0, 65535, 3000),
+  MONGODB_URI: z
+    .string()
+    .trim()
+    .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// connection string')
+    .optional(),
+  MONGODB_TIMEOUT_MS: integer(100, 600_000, 5000),
+  DATA_DIR: z.string().trim().min(1, 'must not be empty').default('./data'),
+  MAX_FILE_SIZE: integer(1, Number.MAX_SAFE_INTEGER, 50 * MIB),
+  MAX_FILES: integer(1, 1000, 10),
+  BUCKET_NAME: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "_" or "-"')
+    .default('images'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  readonly port: number;
+  /** Unset means: start the embedded database. */
+  readonly mongodbUri: string | undefined;
+  readonly mongodbTimeoutMs: number;
+  readonly dataDir: string;
+  readonly maxFileSize: number;
+  readonly maxFiles: number;
+  readonly bucketName: string;
+  readonly logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Empty values count as unset, so that a blank line in .env falls back to the default. */
+function withoutBlankValues(environment: Environment): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(environment).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== '',
+    ),
+  );
+}
+
+export function loadConfig(environment: Environment): Config {
+  const parsed = environmentSchema.safeParse(withoutBlankValues(environment));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    const value = environment[variable];
+    throw new ConfigError(
+      `Invalid configuration: ${variable} ${issue?.message ?? 'is invalid'} (got ${JSON.stringify(value)})`,
+    );
+  }
+  const env = parsed.data;
+  return Object.freeze({
+    port: env.PORT,
+    mongodbUri: env.MONGODB_URI,
+    mongodbTimeoutMs: env.MONGODB_TIMEOUT_MS,
+    dataDir: env.DATA_DIR,
+    maxFileSize: env.MAX_FILE_SIZE,
+    maxFiles: env.MAX_FILES,
+    bucketName: env.BUCKET_NAME,
+    logLevel: env.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * Every error a client can see. The code is part of the API: clients may switch on it,
+ * so codes are never renamed, and each one is listed in the README.
+ */
+export const errorCatalog = {
+  'not-multipart': { status: 400, title: 'Body is not multipart/form-data' },
+  'malformed-multipart': { status: 400, title: 'Malformed multipart body' },
+  'no-images': { status: 400, title: 'No image in the request' },
+  'unexpected-field': { status: 400, title: 'Unexpected file field' },
+  'invalid-id': { status: 400, title: 'Malformed image id' },
+  'image-not-found': { status: 404, title: 'Image not found' },
+  'route-not-found': { status: 404, title: 'Route not found' },
+  'file-too-large': { status: 413, title: 'File too large' },
+  'too-many-files': { status: 413, title: 'Too many files' },
+  'form-too-large': { status: 413, title: 'Form too large' },
+  'unsupported-image-type': { status: 415, title: 'Unsupported image type' },
+  'internal-error': { status: 500, title: 'Internal server error' },
+  'database-unavailable': { status: 503, title: 'Database unavailable' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export interface AppErrorOptions {
+  readonly cause?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  readonly status: number;
+  readonly title: string;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    readonly code: ErrorCode,
+    detail: string,
+    options: AppErrorOptions = {},
+  ) {
+    super(detail, { cause: options.cause });
+    this.status = errorCatalog[code].status;
+    this.title = errorCatalog[code].title;
+    this.headers = options.headers ?? {};
+  }
+}

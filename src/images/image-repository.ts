@@ -1,0 +1,95 @@
+import type { Readable } from 'node:stream';
+import { GridFSBucket, ObjectId, type Db, type GridFSBucketWriteStream, type GridFSFile } from 'mongodb';
+
+export interface ImageRecord {
+  readonly id: string;
+  readonly filename: string;
+  readonly contentType: string;
+  readonly size: number;
+  readonly uploadDate: Date;
+}
+
+export interface NewImage {
+  readonly filename: string;
+  readonly contentType: string;
+}
+
+/** An image being written; nothing of it is visible until `finish` resolves. */
+export interface ImageUpload {
+  readonly id: string;
+  write(chunk: Uint8Array): Promise<void>;
+  finish(): Promise<ImageRecord>;
+  /** Deletes every chunk written so far. */
+  abort(): Promise<void>;
+}
+
+export interface ImageRepository {
+  openUpload(image: NewImage): ImageUpload;
+  findById(id: string): Promise<ImageRecord | null>;
+  openContent(id: string): Readable;
+  delete(id: string): Promise<void>;
+}
+
+interface ImageMetadata {
+  contentType: string;
+}
+
+function toRecord(file: GridFSFile): ImageRecord {
+  const metadata = file.metadata as ImageMetadata | undefined;
+  return {
+    id: file._id.toHexString(),
+    filename: file.filename,
+    contentType: metadata?.contentType ?? 'application/octet-stream',
+    size: file.length,
+    uploadDate: file.uploadDate,
+  };
+}
+
+function writeChunk(stream: GridFSBucketWriteStream, chunk: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.write(chunk, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+function endStream(stream: GridFSBucketWriteStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.once('error', reject);
+    stream.end(() => resolve());
+  });
+}
+
+/**
+ * Writes wait for the previous one, so when the upload is aborted no chunk insert is
+ * still on its way to the server: GridFS's abort deletes only what is already there.
+ */
+function openUpload(bucket: GridFSBucket, image: NewImage): ImageUpload {
+  const metadata: ImageMetadata = { contentType: image.contentType };
+  const stream = bucket.openUploadStream(image.filename, { metadata });
+  const id = stream.id.toHexString();
+  return {
+    id,
+    write: (chunk) => writeChunk(stream, chunk),
+    finish: async () => {
+      await endStream(stream);
+      if (!stream.gridFSFile) throw new Error(`GridFS did not record file ${id}`);
+      return toRecord(stream.gridFSFile);
+    },
+    abort: () => stream.abort(),
+  };
+}
+
+/** The only place that touches GridFS. Ids are 24-hex strings validated by the caller. */
+export function createImageRepository(db: Db, bucketName: string): ImageRepository {
+  const bucket = new GridFSBucket(db, { bucketName });
+  const files = db.collection<GridFSFile>(`${bucketName}.files`);
+
+  return {
+    openUpload: (image) => openUpload(bucket, image),
+    findById: async (id) => {
+      const file = await files.findOne({ _id: new ObjectId(id) });
+      return file ? toRecord(file) : null;
+    },
+    openContent: (id) => bucket.openDownloadStream(new ObjectId(id)),
+    delete: (id) => bucket.delete(new ObjectId(id)),
+  };
+}

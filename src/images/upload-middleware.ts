@@ -1,0 +1,63 @@
+import type { RequestHandler } from 'express';
+import multer, { MulterError } from 'multer';
+import { isDatabaseUnavailable } from '../database/database-errors';
+import { AppError } from '../errors/app-error';
+import { createGridFsStorageEngine } from './gridfs-storage-engine';
+import type { ImageService } from './image-service';
+
+export const UPLOAD_FIELD = 'images';
+
+export interface UploadLimits {
+  readonly maxFileSize: number;
+  readonly maxFiles: number;
+}
+
+/** Text fields are ignored, but a client may still send a few (Postman adds some); these keep them cheap. */
+const FIELD_LIMITS = { fields: 20, fieldSize: 64 * 1024, fieldNameSize: 200 } as const;
+
+function fromMulterError(error: MulterError, limits: UploadLimits): AppError {
+  switch (error.code) {
+    case 'LIMIT_FILE_SIZE':
+      return new AppError('file-too-large', `Each file may be at most ${limits.maxFileSize} bytes.`, { cause: error });
+    case 'LIMIT_FILE_COUNT':
+      return new AppError('too-many-files', `At most ${limits.maxFiles} files may be sent at once.`, { cause: error });
+    case 'LIMIT_UNEXPECTED_FILE':
+      return new AppError(
+        'unexpected-field',
+        `Files must be sent in the "${UPLOAD_FIELD}" field, not "${error.field ?? ''}".`,
+        { cause: error },
+      );
+    case 'LIMIT_PART_COUNT':
+    case 'LIMIT_FIELD_KEY':
+    case 'LIMIT_FIELD_VALUE':
+    case 'LIMIT_FIELD_COUNT':
+      return new AppError('form-too-large', `${error.message}.`, { cause: error });
+    default:
+      return new AppError('malformed-multipart', `${error.message}.`, { cause: error });
+  }
+}
+
+/** multer reports the multipart parser's own failures (a cut-off or garbled body) as plain errors. */
+function toUploadError(error: unknown, limits: UploadLimits): unknown {
+  if (error instanceof AppError || isDatabaseUnavailable(error)) return error;
+  if (error instanceof MulterError) return fromMulterError(error, limits);
+  const reason = error instanceof Error ? error.message : 'unreadable body';
+  return new AppError('malformed-multipart', `The multipart body could not be read: ${reason}.`, { cause: error });
+}
+
+export function createUploadMiddleware(images: ImageService, limits: UploadLimits): RequestHandler {
+  const parse = multer({
+    storage: createGridFsStorageEngine(images),
+    limits: { ...FIELD_LIMITS, fileSize: limits.maxFileSize, files: limits.maxFiles },
+  }).array(UPLOAD_FIELD);
+
+  return (req, res, next) => {
+    if (!req.is('multipart/form-data')) {
+      next(new AppError('not-multipart', `Send the images as multipart/form-data in the "${UPLOAD_FIELD}" field.`));
+      return;
+    }
+    parse(req, res, (error: unknown) => {
+      next(error ? toUploadError(error, limits) : undefined);
+    });
+  };
+}

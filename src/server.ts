@@ -1,0 +1,54 @@
+import type { Server } from 'node:http';
+import dotenv from 'dotenv';
+import { createApp } from './app';
+import { ConfigError, loadConfig, type Config } from './config';
+import { connectDatabase } from './database/connect';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-database';
+import { createLogger, type Logger } from './logger';
+
+async function resolveDatabaseUri(config: Config, logger: Logger): Promise<{ uri: string; embedded?: EmbeddedDatabase }> {
+  if (config.mongodbUri) return { uri: config.mongodbUri };
+  const embedded = await startEmbeddedDatabase({ dataDir: config.dataDir, logger });
+  logger.info({ database: embedded.description, uri: embedded.uri }, 'MONGODB_URI is unset: started the embedded database');
+  return { uri: embedded.uri, embedded };
+}
+
+function listen(app: ReturnType<typeof createApp>, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, (error?: Error) => (error ? reject(error) : resolve(server)));
+  });
+}
+
+async function main(): Promise<void> {
+  dotenv.config({ quiet: true });
+  const config = loadConfig(process.env);
+  const logger = createLogger(config);
+
+  const { uri, embedded } = await resolveDatabaseUri(config, logger);
+  const { connection, db } = await connectDatabase(uri, config.mongodbTimeoutMs);
+  connection.on('disconnected', () => logger.warn('database connection lost'));
+  connection.on('reconnected', () => logger.info('database connection back'));
+  connection.on('error', (error: unknown) => logger.error({ err: error }, 'database error'));
+
+  const server = await listen(createApp({ config, logger, db }), config.port);
+  logger.info({ port: config.port }, `listening on http://localhost:${config.port}`);
+
+  const shutdown = async (signal: string): Promise<void> => {
+    logger.info({ signal }, 'shutting down');
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await connection.close();
+    await embedded?.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', (signal) => void shutdown(signal));
+  process.once('SIGINT', (signal) => void shutdown(signal));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error('Start-up failed:', error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import type { Express } from 'express';
+import type { Db } from 'mongodb';
+import { pino } from 'pino';
+import { createApp, type AppDependencies } from '../../src/app';
+import { connectDatabase } from '../../src/database/connect';
+
+export type TestConfig = AppDependencies['config'];
+
+export const defaultTestConfig: TestConfig = {
+  bucketName: 'images',
+  maxFileSize: 50 * 1024 * 1024,
+  maxFiles: 10,
+};
+
+export interface TestApp {
+  readonly app: Express;
+  readonly db: Db;
+  readonly config: TestConfig;
+  /** How many files and chunks the bucket holds, as a user inspecting the database would count them. */
+  stored(): Promise<{ files: number; chunks: number }>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  readonly config?: Partial<TestConfig>;
+  readonly uri?: string;
+  readonly timeoutMs?: number;
+}
+
+function sharedUri(): string {
+  const uri = process.env.MONGODB_URI;
+  if (!uri) throw new Error('MONGODB_URI is not set: the jest globalSetup starts the test database');
+  return uri;
+}
+
+/** The app on a database of its own, so tests running side by side never see each other's images. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const config = { ...defaultTestConfig, ...options.config };
+  const { connection } = await connectDatabase(options.uri ?? sharedUri(), options.timeoutMs ?? 5000);
+  const db = connection.getClient().db(`test-${randomUUID().slice(0, 8)}`);
+  const app = createApp({ config, logger: pino({ level: 'silent' }), db });
+  return {
+    app,
+    db,
+    config,
+    stored: async () => ({
+      files: await db.collection(`${config.bucketName}.files`).countDocuments(),
+      chunks: await db.collection(`${config.bucketName}.chunks`).countDocuments(),
+    }),
+    close: async () => {
+      await db.dropDatabase().catch(() => undefined);
+      await connection.close();
+    },
+  };
+}
