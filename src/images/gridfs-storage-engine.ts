@@ -1,4 +1,5 @@
 import type { StorageEngine } from 'multer';
+import { AppError } from '../errors/app-error';
 import type { ImageRecord } from './image-repository';
 import type { ImageService } from './image-service';
 
@@ -14,6 +15,18 @@ declare global {
 }
 
 /**
+ * Carries a storage failure through multer, which would otherwise deliver it looking
+ * just like the multipart parser's own errors.
+ */
+export class StorageFailure extends Error {
+  override readonly name = 'StorageFailure';
+}
+
+function passThroughMulter(error: unknown): unknown {
+  return error instanceof AppError ? error : new StorageFailure('storing an upload failed', { cause: error });
+}
+
+/**
  * A multer storage engine that hands each part to the image service, which checks the
  * content as it streams into GridFS. multer-gridfs-storage pipes the raw part straight
  * into GridFS, which leaves no place to refuse a file by its bytes before it is stored.
@@ -23,14 +36,20 @@ export function createGridFsStorageEngine(images: ImageService): StorageEngine {
     _handleFile(_req, file, callback) {
       images
         .store({ content: file.stream, filename: file.originalname })
-        .then((image) => callback(null, { image, size: image.size }), callback);
+        .then(
+          (image) => callback(null, { image, size: image.size }),
+          (error: unknown) => callback(passThroughMulter(error)),
+        );
     },
     _removeFile(_req, file, callback) {
       if (!file.image) {
         callback(null);
         return;
       }
-      images.discard(file.image.id).then(() => callback(null), callback);
+      images.discard(file.image.id).then(
+        () => callback(null),
+        (error: unknown) => callback(passThroughMulter(error) as Error),
+      );
     },
   };
 }

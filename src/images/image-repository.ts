@@ -53,8 +53,7 @@ function writeChunk(stream: GridFSBucketWriteStream, chunk: Uint8Array): Promise
 
 function endStream(stream: GridFSBucketWriteStream): Promise<void> {
   return new Promise((resolve, reject) => {
-    stream.once('error', reject);
-    stream.end(() => resolve());
+    stream.end((error?: Error | null) => (error ? reject(error) : resolve()));
   });
 }
 
@@ -65,6 +64,8 @@ function endStream(stream: GridFSBucketWriteStream): Promise<void> {
 function openUpload(bucket: GridFSBucket, image: NewImage): ImageUpload {
   const metadata: ImageMetadata = { contentType: image.contentType };
   const stream = bucket.openUploadStream(image.filename, { metadata });
+  // Failures reach the caller through the write and end callbacks; unheard, the event would crash the process.
+  stream.on('error', () => undefined);
   const id = stream.id.toHexString();
   return {
     id,

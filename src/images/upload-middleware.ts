@@ -1,8 +1,7 @@
 import type { RequestHandler } from 'express';
 import multer, { MulterError } from 'multer';
-import { isDatabaseUnavailable } from '../database/database-errors';
 import { AppError } from '../errors/app-error';
-import { createGridFsStorageEngine } from './gridfs-storage-engine';
+import { createGridFsStorageEngine, StorageFailure } from './gridfs-storage-engine';
 import type { ImageService } from './image-service';
 
 export const UPLOAD_FIELD = 'images';
@@ -37,9 +36,10 @@ function fromMulterError(error: MulterError, limits: UploadLimits): AppError {
   }
 }
 
-/** multer reports the multipart parser's own failures (a cut-off or garbled body) as plain errors. */
+/** Anything not from the storage engine or multer's limits is the parser's: a cut-off or garbled body. */
 function toUploadError(error: unknown, limits: UploadLimits): unknown {
-  if (error instanceof AppError || isDatabaseUnavailable(error)) return error;
+  if (error instanceof AppError) return error;
+  if (error instanceof StorageFailure) return error.cause;
   if (error instanceof MulterError) return fromMulterError(error, limits);
   const reason = error instanceof Error ? error.message : 'unreadable body';
   return new AppError('malformed-multipart', `The multipart body could not be read: ${reason}.`, { cause: error });

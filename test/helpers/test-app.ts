@@ -18,7 +18,7 @@ export interface TestApp {
   readonly db: Db;
   readonly config: TestConfig;
   /** How many files and chunks the bucket holds, as a user inspecting the database would count them. */
-  stored(): Promise<{ files: number; chunks: number }>;
+  readonly stored: () => Promise<{ files: number; chunks: number }>;
   close(): Promise<void>;
 }
 

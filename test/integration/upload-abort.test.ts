@@ -1,0 +1,57 @@
+import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { makeImage } from '../helpers/images';
+import { listen, type RunningServer } from '../helpers/server';
+import { startTestApp, type TestApp } from '../helpers/test-app';
+import { eventually } from '../helpers/wait';
+
+let api: TestApp;
+let server: RunningServer;
+
+beforeAll(async () => {
+  api = await startTestApp();
+  server = await listen(api.app);
+});
+
+afterAll(async () => {
+  await server.close();
+  await api.close();
+});
+
+/** Starts a multipart upload that announces 40 MiB, sends `sent` bytes of it, and leaves the request open. */
+async function startLargeUpload(port: number, sent: number): Promise<http.ClientRequest> {
+  const head = await makeImage('png');
+  const boundary = 'AbortBoundary';
+  const request = http.request({
+    port,
+    host: '127.0.0.1',
+    method: 'POST',
+    path: '/image/upload',
+    headers: {
+      'Content-Type': `multipart/form-data; boundary=${boundary}`,
+      'Content-Length': String(40 * 1024 * 1024),
+    },
+  });
+  request.on('error', () => undefined);
+  request.write(
+    `--${boundary}\r\nContent-Disposition: form-data; name="images"; filename="large.png"\r\nContent-Type: image/png\r\n\r\n`,
+  );
+  request.write(head);
+  request.write(Buffer.alloc(sent - head.length, 7));
+  return request;
+}
+
+test('when the client disconnects in the middle of a large upload, then none of its chunks remain', async () => {
+  const before = await api.stored();
+  const request = await startLargeUpload(server.port, 4 * 1024 * 1024);
+
+  const during = await eventually(api.stored, (stored) => stored.chunks >= before.chunks + 8);
+  expect(during.chunks).toBeGreaterThanOrEqual(before.chunks + 8);
+
+  request.destroy();
+
+  const after = await eventually(api.stored, (stored) => stored.chunks === before.chunks);
+  expect(after).toEqual(before);
+  await sleep(500);
+  expect(await api.stored()).toEqual(before);
+});

@@ -1,0 +1,55 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+describe('loadConfig', () => {
+  test('when nothing is set, then every setting has its documented default', () => {
+    expect(loadConfig({})).toEqual({
+      port: 3000,
+      mongodbUri: undefined,
+      mongodbTimeoutMs: 5000,
+      dataDir: './data',
+      maxFileSize: 50 * 1024 * 1024,
+      maxFiles: 10,
+      bucketName: 'images',
+      logLevel: 'info',
+    });
+  });
+
+  test('when values are set, then they are parsed into their types', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      MONGODB_URI: 'mongodb://db.internal:27017/images',
+      MAX_FILE_SIZE: '1048576',
+      MAX_FILES: '3',
+      BUCKET_NAME: 'photos',
+    });
+
+    expect(config).toMatchObject({
+      port: 8080,
+      mongodbUri: 'mongodb://db.internal:27017/images',
+      maxFileSize: 1048576,
+      maxFiles: 3,
+      bucketName: 'photos',
+    });
+  });
+
+  test('when a value is blank, then the default applies', () => {
+    expect(loadConfig({ PORT: '', MONGODB_URI: '  ' })).toMatchObject({ port: 3000, mongodbUri: undefined });
+  });
+
+  test('when loaded, then the config cannot be changed', () => {
+    expect(Object.isFrozen(loadConfig({}))).toBe(true);
+  });
+
+  test.each([
+    ['PORT', 'abc', /^Invalid configuration: PORT must be a whole number between 0 and 65535 \(got "abc"\)$/],
+    ['PORT', '70000', /^Invalid configuration: PORT must be at most 65535/],
+    ['MAX_FILES', '0', /^Invalid configuration: MAX_FILES must be at least 1/],
+    ['MAX_FILE_SIZE', '10MB', /^Invalid configuration: MAX_FILE_SIZE must be a whole number/],
+    ['MONGODB_URI', 'localhost:27017', /^Invalid configuration: MONGODB_URI must be a mongodb:\/\//],
+    ['BUCKET_NAME', 'my images', /^Invalid configuration: BUCKET_NAME must be 1 to 64 letters/],
+    ['LOG_LEVEL', 'loud', /^Invalid configuration: LOG_LEVEL /],
+  ])('when %s is %p, then start-up stops with one line naming it', (variable, value, message) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [variable]: value })).toThrow(message);
+  });
+});
