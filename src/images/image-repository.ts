@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { GridFSBucket, ObjectId, type Db, type GridFSBucketWriteStream, type GridFSFile } from 'mongodb';
+import { openChunkStream, type ChunkDocument } from './gridfs-chunk-stream';
 
 export interface ImageRecord {
   readonly id: string;
@@ -7,6 +8,8 @@ export interface ImageRecord {
   readonly contentType: string;
   readonly size: number;
   readonly uploadDate: Date;
+  /** How GridFS split the file: needed to read it back. */
+  readonly chunkSize: number;
 }
 
 export interface NewImage {
@@ -26,7 +29,7 @@ export interface ImageUpload {
 export interface ImageRepository {
   openUpload(image: NewImage): ImageUpload;
   findById(id: string): Promise<ImageRecord | null>;
-  openContent(id: string): Readable;
+  openContent(image: ImageRecord): Readable;
   delete(id: string): Promise<void>;
 }
 
@@ -42,6 +45,7 @@ function toRecord(file: GridFSFile): ImageRecord {
     contentType: metadata?.contentType ?? 'application/octet-stream',
     size: file.length,
     uploadDate: file.uploadDate,
+    chunkSize: file.chunkSize,
   };
 }
 
@@ -83,6 +87,7 @@ function openUpload(bucket: GridFSBucket, image: NewImage): ImageUpload {
 export function createImageRepository(db: Db, bucketName: string): ImageRepository {
   const bucket = new GridFSBucket(db, { bucketName });
   const files = db.collection<GridFSFile>(`${bucketName}.files`);
+  const chunks = db.collection<ChunkDocument>(`${bucketName}.chunks`);
 
   return {
     openUpload: (image) => openUpload(bucket, image),
@@ -90,7 +95,8 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
       const file = await files.findOne({ _id: new ObjectId(id) });
       return file ? toRecord(file) : null;
     },
-    openContent: (id) => bucket.openDownloadStream(new ObjectId(id)),
+    openContent: (image) =>
+      openChunkStream(chunks, { id: new ObjectId(image.id), length: image.size, chunkSize: image.chunkSize }),
     delete: (id) => bucket.delete(new ObjectId(id)),
   };
 }

@@ -46,7 +46,7 @@ export function createImageRouter(images: ImageService, limits: UploadLimits): R
       'Content-Length': String(image.size),
       'X-Content-Type-Options': 'nosniff',
     });
-    sendStream(images.openContent(image.id), res, next);
+    sendStream(images.openContent(image), res, next);
   });
 
   return router;

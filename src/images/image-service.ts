@@ -20,7 +20,7 @@ export interface ImageService {
   /** Removes an image stored by this request, when a later part of the request fails. */
   discard(id: string): Promise<void>;
   find(id: string): Promise<ImageRecord>;
-  openContent(id: string): Readable;
+  openContent(image: ImageRecord): Readable;
 }
 
 type Chunks = AsyncIterator<Buffer>;
@@ -108,6 +108,6 @@ export function createImageService(repository: ImageRepository, options: ImageSe
     store,
     discard: (id) => repository.delete(id),
     find,
-    openContent: (id) => repository.openContent(id),
+    openContent: (image) => repository.openContent(image),
   };
 }
