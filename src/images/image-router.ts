@@ -46,6 +46,11 @@ export function createImageRouter(images: ImageService, limits: UploadLimits): R
       'Content-Length': String(image.size),
       'X-Content-Type-Options': 'nosniff',
     });
+    // Express answers HEAD with the GET route; the body would be read from the database only to be dropped.
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
     sendStream(images.openContent(image), res, next);
   });
 

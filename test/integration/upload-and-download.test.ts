@@ -1,3 +1,4 @@
+import request from 'supertest';
 import { contentTypes, makeImage, makeLargePng, sha256, type Format } from '../helpers/images';
 import { download, onlyUploadedImage, upload, uploadedImages } from '../helpers/http';
 import { startTestApp, type TestApp } from '../helpers/test-app';
@@ -73,6 +74,18 @@ describe('upload then download', () => {
     expect(downloaded.status).toBe(200);
     expect(downloaded.headers['content-length']).toBe(String(bytes.length));
     expect(sha256(downloaded.bytes)).toBe(sha256(bytes));
+  });
+
+  test('when HEAD asks for an image, then it gets the headers of GET and no body', async () => {
+    const bytes = await makeImage('png');
+    const image = onlyUploadedImage(await upload(api.app, [{ bytes, filename: 'head.png' }]));
+
+    const response = await request(api.app).head(image.url);
+
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('image/png');
+    expect(response.headers['content-length']).toBe(String(bytes.length));
+    expect(response.text).toBeUndefined();
   });
 
   test('when several files are sent in one request, then each gets its own id and reads back', async () => {
