@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CorsOrigins } from './http/cors';
 
 const MIB = 1024 * 1024;
 
@@ -28,6 +29,13 @@ const environmentSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "_" or "-"')
     .default('images'),
+  CACHE_MAX_BYTES: integer(0, Number.MAX_SAFE_INTEGER, 64 * MIB),
+  CACHE_MAX_ITEM_BYTES: integer(0, Number.MAX_SAFE_INTEGER, MIB),
+  CORS_ORIGINS: z
+    .string()
+    .trim()
+    .regex(/^(\*|https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*)$/, 'must be * or a comma-separated list of origins such as https://example.com')
+    .default('*'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -40,7 +48,15 @@ export interface Config {
   readonly maxFileSize: number;
   readonly maxFiles: number;
   readonly bucketName: string;
+  /** Bytes of image records and small bodies kept in memory; 0 turns the cache off. */
+  readonly cacheMaxBytes: number;
+  readonly cacheMaxItemBytes: number;
+  readonly corsOrigins: CorsOrigins;
   readonly logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
+}
+
+function parseOrigins(value: string): CorsOrigins {
+  return value === '*' ? '*' : Object.freeze(value.split(',').map((origin) => origin.trim()));
 }
 
 export class ConfigError extends Error {
@@ -77,6 +93,9 @@ export function loadConfig(environment: Environment): Config {
     maxFileSize: env.MAX_FILE_SIZE,
     maxFiles: env.MAX_FILES,
     bucketName: env.BUCKET_NAME,
+    cacheMaxBytes: env.CACHE_MAX_BYTES,
+    cacheMaxItemBytes: env.CACHE_MAX_ITEM_BYTES,
+    corsOrigins: parseOrigins(env.CORS_ORIGINS),
     logLevel: env.LOG_LEVEL,
   });
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { databaseUnavailable, isDatabaseUnavailable } from '../database/database-errors';
 import type { Logger } from '../logger';
@@ -5,38 +6,59 @@ import { AppError } from './app-error';
 
 const PROBLEM_TYPE_PREFIX = 'urn:image-api:problem:';
 
+/** Express and its parsers throw http-errors; the 4xx ones (an undecodable path) are the client's. */
+function isClientHttpError(error: unknown): boolean {
+  const { status, expose } = (error ?? {}) as { status?: unknown; expose?: unknown };
+  return typeof status === 'number' && status >= 400 && status < 500 && expose === true;
+}
+
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (isDatabaseUnavailable(error)) return databaseUnavailable(error);
+  if (isClientHttpError(error)) return new AppError('malformed-request', 'The request could not be understood.', { cause: error });
   return new AppError('internal-error', 'Something went wrong on our side.', { cause: error });
+}
+
+/** Express rewrites `url` inside routers; the path the client asked for is kept in `originalUrl`. */
+function requestedPath(req: IncomingMessage): string | undefined {
+  return 'originalUrl' in req && typeof req.originalUrl === 'string' ? req.originalUrl : req.url;
 }
 
 export const routeNotFound: RequestHandler = (req) => {
   throw new AppError('route-not-found', `No route for ${req.method} ${req.path}.`);
 };
 
-/** Turns anything thrown into RFC 9457 problem+json; unexpected errors keep their message to the log. */
+/**
+ * Answers anything thrown as RFC 9457 problem+json; unexpected errors keep their message to
+ * the log. Plain Node, so that the lean read path and Express answer errors identically.
+ */
+export function sendProblem(logger: Logger, error: unknown, req: IncomingMessage, res: ServerResponse): void {
+  const problem = toAppError(error);
+  const logLevel = problem.status >= 500 ? 'error' : 'debug';
+  logger[logLevel]({ err: error, method: req.method, url: requestedPath(req), code: problem.code }, problem.title);
+
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({
+    type: `${PROBLEM_TYPE_PREFIX}${problem.code}`,
+    title: problem.title,
+    status: problem.status,
+    detail: problem.message,
+    code: problem.code,
+    instance: requestedPath(req),
+  });
+  res.writeHead(problem.status, {
+    ...problem.headers,
+    'Content-Type': 'application/problem+json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
 export function problemResponder(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const problem = toAppError(error);
-    const logLevel = problem.status >= 500 ? 'error' : 'debug';
-    logger[logLevel]({ err: error, method: req.method, url: req.originalUrl, code: problem.code }, problem.title);
-
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    res
-      .status(problem.status)
-      .set(problem.headers)
-      .type('application/problem+json')
-      .json({
-        type: `${PROBLEM_TYPE_PREFIX}${problem.code}`,
-        title: problem.title,
-        status: problem.status,
-        detail: problem.message,
-        code: problem.code,
-        instance: req.originalUrl,
-      });
+    sendProblem(logger, error, req, res);
   };
 }

@@ -20,34 +20,57 @@ export interface StoredFileLayout {
   readonly chunkSize: number;
 }
 
+/** Byte offsets, both inclusive, as in HTTP's Range header. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
 export class CorruptFileError extends Error {
   override readonly name = 'CorruptFileError';
 }
 
-function expectedChunkLength(file: StoredFileLayout, n: number, chunkCount: number): number {
-  return n === chunkCount - 1 ? file.length - n * file.chunkSize : file.chunkSize;
+function expectedChunkLength(file: StoredFileLayout, n: number): number {
+  return Math.min(file.chunkSize, file.length - n * file.chunkSize);
 }
 
-async function* chunksOf(chunks: Collection<ChunkDocument>, file: StoredFileLayout): AsyncGenerator<Uint8Array> {
-  const chunkCount = Math.ceil(file.length / file.chunkSize);
+async function* chunksOf(
+  chunks: Collection<ChunkDocument>,
+  file: StoredFileLayout,
+  range: ByteRange,
+): AsyncGenerator<Uint8Array> {
+  const first = Math.floor(range.start / file.chunkSize);
+  const last = Math.floor(range.end / file.chunkSize);
   const cursor = chunks
-    .find({ files_id: file.id }, { batchSize: CHUNKS_PER_BATCH, projection: { _id: 0, n: 1, data: 1 } })
+    .find(
+      { files_id: file.id, n: { $gte: first, $lte: last } },
+      { batchSize: CHUNKS_PER_BATCH, projection: { _id: 0, n: 1, data: 1 } },
+    )
     .sort({ n: 1 });
-  let expected = 0;
+  let expected = first;
   for await (const chunk of cursor) {
     const bytes = chunk.data.buffer;
-    if (chunk.n !== expected || bytes.length !== expectedChunkLength(file, expected, chunkCount)) {
+    if (chunk.n !== expected || bytes.length !== expectedChunkLength(file, expected)) {
       throw new CorruptFileError(`chunk ${expected} of file ${file.id.toHexString()} is missing or has the wrong size`);
     }
-    yield bytes;
+    const offset = expected * file.chunkSize;
+    yield bytes.subarray(Math.max(0, range.start - offset), range.end - offset + 1);
     expected += 1;
   }
-  if (expected !== chunkCount) {
-    throw new CorruptFileError(`file ${file.id.toHexString()} has ${expected} of its ${chunkCount} chunks`);
+  if (expected !== last + 1) {
+    throw new CorruptFileError(`file ${file.id.toHexString()} lacks chunk ${expected}`);
   }
 }
 
-/** The bytes of a GridFS file in order, fetched a few chunks at a time as the reader asks for them. */
-export function openChunkStream(chunks: Collection<ChunkDocument>, file: StoredFileLayout): Readable {
-  return Readable.from(chunksOf(chunks, file), { objectMode: false });
+/**
+ * The bytes of a GridFS file in order, fetched a few chunks at a time as the reader asks for
+ * them, starting at the chunk that holds the range's first byte.
+ */
+export function openChunkStream(
+  chunks: Collection<ChunkDocument>,
+  file: StoredFileLayout,
+  range: ByteRange = { start: 0, end: file.length - 1 },
+): Readable {
+  if (file.length === 0) return Readable.from([]);
+  return Readable.from(chunksOf(chunks, file, range), { objectMode: false });
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { GridFSBucket, ObjectId, type Db, type GridFSBucketWriteStream, type GridFSFile } from 'mongodb';
-import { openChunkStream, type ChunkDocument } from './gridfs-chunk-stream';
+import { openChunkStream, type ByteRange, type ChunkDocument } from './gridfs-chunk-stream';
 
 export interface ImageRecord {
   readonly id: string;
@@ -8,6 +8,8 @@ export interface ImageRecord {
   readonly contentType: string;
   readonly size: number;
   readonly uploadDate: Date;
+  /** Hex SHA-256 of the bytes, computed as they streamed in; absent on files stored by other tools. */
+  readonly sha256: string | undefined;
   /** How GridFS split the file: needed to read it back. */
   readonly chunkSize: number;
 }
@@ -17,11 +19,16 @@ export interface NewImage {
   readonly contentType: string;
 }
 
+export interface CompletedImageFacts {
+  readonly sha256: string;
+}
+
 /** An image being written; nothing of it is visible until `finish` resolves. */
 export interface ImageUpload {
   readonly id: string;
   write(chunk: Uint8Array): Promise<void>;
-  finish(): Promise<ImageRecord>;
+  /** Records what is known only once every byte has passed, and makes the file visible. */
+  finish(facts: CompletedImageFacts): Promise<ImageRecord>;
   /** Deletes every chunk written so far. */
   abort(): Promise<void>;
 }
@@ -29,12 +36,14 @@ export interface ImageUpload {
 export interface ImageRepository {
   openUpload(image: NewImage): ImageUpload;
   findById(id: string): Promise<ImageRecord | null>;
-  openContent(image: ImageRecord): Readable;
+  /** The bytes from `start` to `end` inclusive; the whole file without a range. */
+  openContent(image: ImageRecord, range?: ByteRange): Readable;
   delete(id: string): Promise<void>;
 }
 
 interface ImageMetadata {
   contentType: string;
+  sha256?: string;
 }
 
 function toRecord(file: GridFSFile): ImageRecord {
@@ -45,6 +54,7 @@ function toRecord(file: GridFSFile): ImageRecord {
     contentType: metadata?.contentType ?? 'application/octet-stream',
     size: file.length,
     uploadDate: file.uploadDate,
+    sha256: metadata?.sha256,
     chunkSize: file.chunkSize,
   };
 }
@@ -74,7 +84,9 @@ function openUpload(bucket: GridFSBucket, image: NewImage): ImageUpload {
   return {
     id,
     write: (chunk) => writeChunk(stream, chunk),
-    finish: async () => {
+    finish: async (facts) => {
+      // GridFS writes this same metadata object into the files document when the stream ends.
+      metadata.sha256 = facts.sha256;
       await endStream(stream);
       if (!stream.gridFSFile) throw new Error(`GridFS did not record file ${id}`);
       return toRecord(stream.gridFSFile);
@@ -95,8 +107,8 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
       const file = await files.findOne({ _id: new ObjectId(id) });
       return file ? toRecord(file) : null;
     },
-    openContent: (image) =>
-      openChunkStream(chunks, { id: new ObjectId(image.id), length: image.size, chunkSize: image.chunkSize }),
+    openContent: (image, range) =>
+      openChunkStream(chunks, { id: new ObjectId(image.id), length: image.size, chunkSize: image.chunkSize }, range),
     delete: (id) => bucket.delete(new ObjectId(id)),
   };
 }

@@ -1,13 +1,13 @@
 import { Router, type Request } from 'express';
 import { AppError } from '../errors/app-error';
+import { corsPreflightHeaders, type CorsOrigins } from '../http/cors';
+import type { ImageReadHandler } from './image-read-handler';
 import type { ImageRecord } from './image-repository';
-import { parseImageId } from './image-schemas';
 import type { ImageService } from './image-service';
-import { sendStream } from './send-stream';
 import { createUploadMiddleware, UPLOAD_FIELD, type UploadLimits } from './upload-middleware';
 
-function imageUrl(id: string): string {
-  return `/image/${id}`;
+export interface ImageRouterOptions extends UploadLimits {
+  readonly corsOrigins: CorsOrigins;
 }
 
 function toUploadedImage(image: ImageRecord) {
@@ -16,7 +16,7 @@ function toUploadedImage(image: ImageRecord) {
     filename: image.filename,
     contentType: image.contentType,
     size: image.size,
-    url: imageUrl(image.id),
+    url: `/image/${image.id}`,
   };
 }
 
@@ -29,29 +29,21 @@ function storedImages(req: Request): ImageRecord[] {
   return images;
 }
 
-export function createImageRouter(images: ImageService, limits: UploadLimits): Router {
+export function createImageRouter(images: ImageService, readImage: ImageReadHandler, options: ImageRouterOptions): Router {
   const router = Router();
 
-  router.post('/upload', createUploadMiddleware(images, limits), (req, res) => {
+  router.post('/upload', createUploadMiddleware(images, options), (req, res) => {
     res.status(201).json({
       message: 'Images uploaded successfully',
       images: storedImages(req).map(toUploadedImage),
     });
   });
 
-  router.get('/:id', async (req, res, next) => {
-    const image = await images.find(parseImageId(req.params.id));
-    res.set({
-      'Content-Type': image.contentType,
-      'Content-Length': String(image.size),
-      'X-Content-Type-Options': 'nosniff',
-    });
-    // Express answers HEAD with the GET route; the body would be read from the database only to be dropped.
-    if (req.method === 'HEAD') {
-      res.end();
-      return;
-    }
-    sendStream(images.openContent(image), res, next);
+  // Reads usually take the lean path in app.ts; this route serves the same answer to the rest.
+  router.get('/:id', (req, res) => readImage(req, res, req.params.id));
+
+  router.options('/:id', (req, res) => {
+    res.set(corsPreflightHeaders(options.corsOrigins, req.headers)).status(204).end();
   });
 
   return router;

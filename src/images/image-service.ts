@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError } from '../errors/app-error';
 import type { Logger } from '../logger';
@@ -19,8 +20,6 @@ export interface ImageService {
   store(incoming: IncomingImage): Promise<ImageRecord>;
   /** Removes an image stored by this request, when a later part of the request fails. */
   discard(id: string): Promise<void>;
-  find(id: string): Promise<ImageRecord>;
-  openContent(image: ImageRecord): Readable;
 }
 
 type Chunks = AsyncIterator<Buffer>;
@@ -52,13 +51,22 @@ function fileTooLarge(maxFileSize: number): AppError {
   return new AppError('file-too-large', `Each file may be at most ${maxFileSize} bytes.`);
 }
 
-async function copyRest(chunks: Chunks, upload: ImageUpload, written: number, maxFileSize: number): Promise<void> {
-  let size = written;
-  for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
-    size += next.value.length;
+/** Writes every byte into the upload and returns their SHA-256, never holding more than one part. */
+async function copyAll(head: Buffer, chunks: Chunks, upload: ImageUpload, maxFileSize: number): Promise<string> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for (let part: Buffer | undefined = head; part; part = await nextPart(chunks)) {
+    size += part.length;
     if (size > maxFileSize) throw fileTooLarge(maxFileSize);
-    await upload.write(next.value);
+    hash.update(part);
+    await upload.write(part);
   }
+  return hash.digest('hex');
+}
+
+async function nextPart(chunks: Chunks): Promise<Buffer | undefined> {
+  const next = await chunks.next();
+  return next.done ? undefined : next.value;
 }
 
 export function createImageService(repository: ImageRepository, options: ImageServiceOptions): ImageService {
@@ -81,16 +89,10 @@ export function createImageService(repository: ImageRepository, options: ImageSe
       const reason = head.inspection.kind === 'rejected' ? head.inspection.reason : '';
       throw new AppError('unsupported-image-type', `${filename}: ${reason} Accepted: JPEG, PNG, GIF, WebP, AVIF.`);
     }
-    if (head.bytes.length > maxFileSize) {
-      await skipRest(chunks, content);
-      throw fileTooLarge(maxFileSize);
-    }
-
     const upload = repository.openUpload({ filename, contentType: head.inspection.contentType });
     try {
-      await upload.write(head.bytes);
-      await copyRest(chunks, upload, head.bytes.length, maxFileSize);
-      return await upload.finish();
+      const sha256 = await copyAll(head.bytes, chunks, upload, maxFileSize);
+      return await upload.finish({ sha256 });
     } catch (error) {
       await skipRest(chunks, content);
       await abandon(upload);
@@ -98,16 +100,8 @@ export function createImageService(repository: ImageRepository, options: ImageSe
     }
   }
 
-  async function find(id: string): Promise<ImageRecord> {
-    const image = await repository.findById(id);
-    if (!image) throw new AppError('image-not-found', `There is no image with id ${id}.`);
-    return image;
-  }
-
   return {
     store,
     discard: (id) => repository.delete(id),
-    find,
-    openContent: (image) => repository.openContent(image),
   };
 }

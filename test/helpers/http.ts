@@ -1,5 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Express } from 'express';
+import type { IncomingHttpHeaders, RequestListener } from 'node:http';
 import request, { type Response } from 'supertest';
 
 export interface Download {
@@ -9,7 +8,7 @@ export interface Download {
 }
 
 /** GET with the body kept as raw bytes, whatever its type. */
-export async function download(app: Express, url: string): Promise<Download> {
+export async function download(app: RequestListener, url: string): Promise<Download> {
   const response = await request(app)
     .get(url)
     .buffer(true)
@@ -30,7 +29,7 @@ export interface UploadFile {
   readonly field?: string;
 }
 
-export function upload(app: Express, files: readonly UploadFile[]): request.Test {
+export function upload(app: RequestListener, files: readonly UploadFile[]): request.Test {
   return files.reduce(
     (req, file) =>
       req.attach(file.field ?? 'images', file.bytes, {

@@ -1,6 +1,5 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 
 export interface RunningServer {
   readonly port: number;
@@ -8,9 +7,10 @@ export interface RunningServer {
 }
 
 /** The app on a real port, for tests that need a raw socket (a client that vanishes mid-upload). */
-export function listen(app: Express): Promise<RunningServer> {
+export function listen(app: RequestListener): Promise<RunningServer> {
   return new Promise((resolve) => {
-    const server: Server = app.listen(0, '127.0.0.1', () => {
+    const server = createServer(app);
+    server.listen(0, '127.0.0.1', () => {
       resolve({
         port: (server.address() as AddressInfo).port,
         close: () =>

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { RequestListener } from 'node:http';
 import type { Express } from 'express';
 import type { Db } from 'mongodb';
 import { pino } from 'pino';
-import { createApp, type AppDependencies } from '../../src/app';
+import { createApp, createExpressApp, type AppDependencies } from '../../src/app';
 import { connectDatabase } from '../../src/database/connect';
 
 export type TestConfig = AppDependencies['config'];
@@ -11,10 +12,16 @@ export const defaultTestConfig: TestConfig = {
   bucketName: 'images',
   maxFileSize: 50 * 1024 * 1024,
   maxFiles: 10,
+  cacheMaxBytes: 64 * 1024 * 1024,
+  cacheMaxItemBytes: 1024 * 1024,
+  corsOrigins: '*',
 };
 
 export interface TestApp {
-  readonly app: Express;
+  /** The app as served: the lean read path in front of Express. */
+  readonly app: RequestListener;
+  /** Every request through Express alone, to show both paths answer alike. */
+  readonly expressApp: Express;
   readonly db: Db;
   readonly config: TestConfig;
   /** How many files and chunks the bucket holds, as a user inspecting the database would count them. */
@@ -39,9 +46,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = { ...defaultTestConfig, ...options.config };
   const { connection } = await connectDatabase(options.uri ?? sharedUri(), options.timeoutMs ?? 5000);
   const db = connection.getClient().db(`test-${randomUUID().slice(0, 8)}`);
-  const app = createApp({ config, logger: pino({ level: 'silent' }), db });
+  const deps = { config, logger: pino({ level: 'silent' }), db };
   return {
-    app,
+    app: createApp(deps),
+    expressApp: createExpressApp(deps),
     db,
     config,
     stored: async () => ({

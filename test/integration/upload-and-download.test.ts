@@ -53,7 +53,7 @@ describe('upload then download', () => {
     const image = onlyUploadedImage(uploaded);
     expect(image.contentType).toBe('image/webp');
     const stored = await api.db.collection('images.files').findOne({ filename: 'notes.txt' });
-    expect(stored?.metadata).toEqual({ contentType: 'image/webp' });
+    expect(stored?.metadata).toEqual({ contentType: 'image/webp', sha256: sha256(bytes) });
     const downloaded = await download(api.app, image.url);
     expect(downloaded.headers['content-type']).toBe('image/webp');
   });

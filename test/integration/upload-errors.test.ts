@@ -24,6 +24,7 @@ describe('upload errors', () => {
     const response = await request(api.app).post('/image/upload').field('title', 'holiday');
 
     expectProblem(response, 400, 'no-images');
+    expect(response.body).toMatchObject({ instance: '/image/upload' });
     expect(await api.stored()).toEqual(before);
   });
 

@@ -10,6 +10,9 @@ describe('loadConfig', () => {
       maxFileSize: 50 * 1024 * 1024,
       maxFiles: 10,
       bucketName: 'images',
+      cacheMaxBytes: 64 * 1024 * 1024,
+      cacheMaxItemBytes: 1024 * 1024,
+      corsOrigins: '*',
       logLevel: 'info',
     });
   });
@@ -32,6 +35,13 @@ describe('loadConfig', () => {
     });
   });
 
+  test('when CORS_ORIGINS lists origins, then they are kept as a list', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, http://localhost:5173' }).corsOrigins).toEqual([
+      'https://a.example',
+      'http://localhost:5173',
+    ]);
+  });
+
   test('when a value is blank, then the default applies', () => {
     expect(loadConfig({ PORT: '', MONGODB_URI: '  ' })).toMatchObject({ port: 3000, mongodbUri: undefined });
   });
@@ -48,6 +58,8 @@ describe('loadConfig', () => {
     ['MONGODB_URI', 'localhost:27017', /^Invalid configuration: MONGODB_URI must be a mongodb:\/\//],
     ['BUCKET_NAME', 'my images', /^Invalid configuration: BUCKET_NAME must be 1 to 64 letters/],
     ['LOG_LEVEL', 'loud', /^Invalid configuration: LOG_LEVEL /],
+    ['CACHE_MAX_BYTES', '-1', /^Invalid configuration: CACHE_MAX_BYTES must be a whole number/],
+    ['CORS_ORIGINS', 'example.com', /^Invalid configuration: CORS_ORIGINS must be \* or a comma-separated list/],
   ])('when %s is %p, then start-up stops with one line naming it', (variable, value, message) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(message);

@@ -1,0 +1,53 @@
+import { create as contentDisposition } from 'content-disposition';
+import type { ImageRecord } from './image-repository';
+
+/** A year, the most HTTP caches honour: ids never change their bytes. */
+const CACHE_CONTROL = 'public, max-age=31536000, immutable';
+const MAX_FILENAME_LENGTH = 200;
+
+export interface Validators {
+  readonly etag: string;
+  readonly lastModified: string;
+}
+
+/** Strong, since the bytes of an id never change; from the content hash where there is one. */
+export function validatorsOf(image: ImageRecord): Validators {
+  return {
+    etag: `"${image.sha256 ?? image.id}"`,
+    lastModified: image.uploadDate.toUTCString(),
+  };
+}
+
+/**
+ * The last path segment of the client's file name, without control characters or leading
+ * dots: whatever a client sent can neither break the header nor name a path when saved.
+ */
+export function safeFilename(original: string): string {
+  const lastSegment = original.split(/[/\\]/).pop() ?? '';
+  const cleaned = lastSegment
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+    .replace(/^[\s.]+/, '')
+    .trim()
+    .slice(0, MAX_FILENAME_LENGTH);
+  return cleaned === '' ? 'image' : cleaned;
+}
+
+/** RFC 6266: an ASCII `filename` for old clients and the exact name in UTF-8 as `filename*`. */
+export function inlineDisposition(original: string): string {
+  const name = safeFilename(original);
+  const asciiFallback = name.replace(/[^\x20-\x7e]|["\\%]/g, '_');
+  return contentDisposition(name, { type: 'inline', fallback: asciiFallback });
+}
+
+/** Everything a response for the image carries, whatever its status. */
+export function representationHeaders(image: ImageRecord, validators: Validators): Record<string, string> {
+  return {
+    ETag: validators.etag,
+    'Last-Modified': validators.lastModified,
+    'Cache-Control': CACHE_CONTROL,
+    'Accept-Ranges': 'bytes',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Disposition': inlineDisposition(image.filename),
+  };
+}

@@ -1,0 +1,63 @@
+import { LRUCache } from 'lru-cache';
+import type { ImageRecord } from './image-repository';
+
+export interface ImageCacheOptions {
+  /** The budget for records and bodies together; 0 turns the cache off. */
+  readonly maxBytes: number;
+  /** Bodies larger than this are always streamed from the database. */
+  readonly maxItemBytes: number;
+}
+
+/** Hot images in memory, least recently used out first, sized by the bytes they hold. */
+export interface ImageCache {
+  readonly maxItemBytes: number;
+  getRecord(id: string): ImageRecord | undefined;
+  setRecord(record: ImageRecord): void;
+  getBody(id: string): Buffer | undefined;
+  setBody(id: string, body: Buffer): void;
+  forget(id: string): void;
+}
+
+/** What a record costs beyond its file name: the object, its strings and the cache's own entry. */
+const RECORD_OVERHEAD_BYTES = 512;
+
+type Entry = ImageRecord | Buffer;
+
+function sizeOf(entry: Entry): number {
+  return Buffer.isBuffer(entry) ? entry.length : RECORD_OVERHEAD_BYTES + entry.filename.length * 2;
+}
+
+const disabledCache: ImageCache = {
+  maxItemBytes: 0,
+  getRecord: () => undefined,
+  setRecord: () => undefined,
+  getBody: () => undefined,
+  setBody: () => undefined,
+  forget: () => undefined,
+};
+
+export function createImageCache(options: ImageCacheOptions): ImageCache {
+  if (options.maxBytes === 0) return disabledCache;
+  const entries = new LRUCache<string, Entry>({ maxSize: options.maxBytes, sizeCalculation: sizeOf });
+  const maxItemBytes = Math.min(options.maxItemBytes, options.maxBytes);
+
+  return {
+    maxItemBytes,
+    getRecord: (id) => {
+      const entry = entries.get(`record:${id}`);
+      return entry && !Buffer.isBuffer(entry) ? entry : undefined;
+    },
+    setRecord: (record) => entries.set(`record:${record.id}`, record),
+    getBody: (id) => {
+      const entry = entries.get(`body:${id}`);
+      return Buffer.isBuffer(entry) ? entry : undefined;
+    },
+    setBody: (id, body) => {
+      if (body.length <= maxItemBytes) entries.set(`body:${id}`, body);
+    },
+    forget: (id) => {
+      entries.delete(`record:${id}`);
+      entries.delete(`body:${id}`);
+    },
+  };
+}
