@@ -2,8 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import express, { type Express } from 'express';
 import type { Db } from 'mongodb';
 import type { Config } from './config';
-import { AppError } from './errors/app-error';
-import { problemResponder, routeNotFound, sendProblem } from './errors/problem-responder';
+import { malformedPath, problemResponder, routeNotFound, sendProblem } from './errors/problem-responder';
 import { createImageCache } from './images/image-cache';
 import { createImageReadHandler, type ImageReadHandler } from './images/image-read-handler';
 import { createImageReader } from './images/image-reader';
@@ -55,8 +54,8 @@ function leanImageId(req: IncomingMessage): string | undefined {
   if (encodedId === undefined) return undefined;
   try {
     return decodeURIComponent(encodedId);
-  } catch {
-    throw new AppError('malformed-request', 'The request path is not validly percent-encoded.');
+  } catch (error) {
+    throw malformedPath(error);
   }
 }
 

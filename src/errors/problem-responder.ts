@@ -6,16 +6,24 @@ import { AppError } from './app-error';
 
 const PROBLEM_TYPE_PREFIX = 'urn:image-api:problem:';
 
-/** Express and its parsers throw http-errors; the 4xx ones (an undecodable path) are the client's. */
+export function malformedPath(cause?: unknown): AppError {
+  return new AppError('malformed-request', 'The request path is not validly percent-encoded.', { cause });
+}
+
+/** Express's router reports an undecodable path as an error with a 4xx `status`. */
 function isClientHttpError(error: unknown): boolean {
-  const { status, expose } = (error ?? {}) as { status?: unknown; expose?: unknown };
-  return typeof status === 'number' && status >= 400 && status < 500 && expose === true;
+  const { status } = (error ?? {}) as { status?: unknown };
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (isDatabaseUnavailable(error)) return databaseUnavailable(error);
-  if (isClientHttpError(error)) return new AppError('malformed-request', 'The request could not be understood.', { cause: error });
+  if (isClientHttpError(error)) {
+    return error instanceof URIError
+      ? malformedPath(error)
+      : new AppError('malformed-request', 'The request could not be understood.', { cause: error });
+  }
   return new AppError('internal-error', 'Something went wrong on our side.', { cause: error });
 }
 

@@ -48,6 +48,8 @@ function toUploadError(error: unknown, limits: UploadLimits): unknown {
 export function createUploadMiddleware(images: ImageService, limits: UploadLimits): RequestHandler {
   const parse = multer({
     storage: createGridFsStorageEngine(images),
+    // Browsers and curl send file names as raw UTF-8; busboy would read them as Latin-1.
+    defParamCharset: 'utf8',
     limits: { ...FIELD_LIMITS, fileSize: limits.maxFileSize, files: limits.maxFiles },
   }).array(UPLOAD_FIELD);
 

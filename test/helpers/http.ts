@@ -8,9 +8,14 @@ export interface Download {
 }
 
 /** GET with the body kept as raw bytes, whatever its type. */
-export async function download(app: RequestListener, url: string): Promise<Download> {
+export async function download(
+  app: RequestListener,
+  url: string,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<Download> {
   const response = await request(app)
     .get(url)
+    .set(headers)
     .buffer(true)
     .parse((res, callback) => {
       const parts: Buffer[] = [];

@@ -26,6 +26,8 @@ export interface TestApp {
   readonly config: TestConfig;
   /** How many files and chunks the bucket holds, as a user inspecting the database would count them. */
   readonly stored: () => Promise<{ files: number; chunks: number }>;
+  /** Cuts the app off its database: whatever it still answers comes from memory. */
+  disconnect(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       files: await db.collection(`${config.bucketName}.files`).countDocuments(),
       chunks: await db.collection(`${config.bucketName}.chunks`).countDocuments(),
     }),
+    disconnect: () => connection.close(),
     close: async () => {
       await db.dropDatabase().catch(() => undefined);
       await connection.close();

@@ -1,0 +1,24 @@
+import { inlineDisposition, safeFilename } from '../../src/images/delivery-headers';
+
+describe('safeFilename', () => {
+  test.each([
+    ['cat.png', 'cat.png'],
+    ['../../etc/passwd', 'passwd'],
+    ['C:\\photos\\dog.jpg', 'dog.jpg'],
+    ['a\u0000b\u001fc\u007f.png', 'abc.png'],
+    ['  ..hidden.png', 'hidden.png'],
+    ['', 'image'],
+    ['/', 'image'],
+    ['x'.repeat(500), 'x'.repeat(200)],
+  ])('when the name is %j, then %j', (name, safe) => {
+    expect(safeFilename(name)).toBe(safe);
+  });
+});
+
+describe('inlineDisposition', () => {
+  test('when the name has quotes or a percent sign, then the ASCII fallback replaces them', () => {
+    expect(inlineDisposition('50% "off".png')).toBe(
+      'inline; filename="50_ _off_.png"; filename*=UTF-8\'\'50%25%20%22off%22.png',
+    );
+  });
+});
