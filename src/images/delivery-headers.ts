@@ -11,7 +11,7 @@ export interface Validators {
 }
 
 /** Strong, since the bytes of an id never change; from the content hash where there is one. */
-export function validatorsOf(image: ImageRecord): Validators {
+function validatorsOf(image: ImageRecord): Validators {
   return {
     etag: `"${image.sha256 ?? image.id}"`,
     lastModified: image.uploadDate.toUTCString(),
@@ -40,8 +40,13 @@ export function inlineDisposition(original: string): string {
   return contentDisposition(name, { type: 'inline', fallback: asciiFallback });
 }
 
-/** Everything a response for the image carries, whatever its status. */
-export function representationHeaders(image: ImageRecord, validators: Validators): Record<string, string> {
+export interface Representation {
+  readonly validators: Validators;
+  /** Everything a response for the image carries, whatever its status. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+function representationHeaders(image: ImageRecord, validators: Validators): Record<string, string> {
   return {
     ETag: validators.etag,
     'Last-Modified': validators.lastModified,
@@ -50,4 +55,17 @@ export function representationHeaders(image: ImageRecord, validators: Validators
     'X-Content-Type-Options': 'nosniff',
     'Content-Disposition': inlineDisposition(image.filename),
   };
+}
+
+/** Cached records are the same objects on every hit, so their headers are built once. */
+const representations = new WeakMap<ImageRecord, Representation>();
+
+export function representationOf(image: ImageRecord): Representation {
+  let representation = representations.get(image);
+  if (!representation) {
+    const validators = validatorsOf(image);
+    representation = { validators, headers: representationHeaders(image, validators) };
+    representations.set(image, representation);
+  }
+  return representation;
 }

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors/app-error';
 import { corsReadHeaders, type CorsOrigins } from '../http/cors';
-import { representationHeaders, validatorsOf } from './delivery-headers';
+import { representationOf } from './delivery-headers';
 import type { ByteRange } from './gridfs-chunk-stream';
 import type { ImageRecord } from './image-repository';
 import type { ImageReader } from './image-reader';
@@ -64,8 +64,7 @@ export function createImageReadHandler(reader: ImageReader, options: ImageReadOp
       res.setHeader(name, value);
     }
     const image = await reader.find(parseImageId(id));
-    const validators = validatorsOf(image);
-    const headers = representationHeaders(image, validators);
+    const { validators, headers } = representationOf(image);
     const plan = planRead(req.headers, image.size, validators);
 
     switch (plan.kind) {
