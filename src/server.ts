@@ -6,6 +6,8 @@ import { connectDatabase } from './database/connect';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-database';
 import { createLogger, type Logger } from './logger';
 
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
 async function resolveDatabaseUri(config: Config, logger: Logger): Promise<{ uri: string; embedded?: EmbeddedDatabase }> {
   if (config.mongodbUri) return { uri: config.mongodbUri };
   const embedded = await startEmbeddedDatabase({ dataDir: config.dataDir, logger });
@@ -37,10 +39,19 @@ async function main(): Promise<void> {
 
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal }, 'shutting down');
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await connection.close();
-    await embedded?.stop();
-    process.exit(0);
+    // Requests still running after this long are cut, so that a stuck client cannot hold the exit.
+    const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_DEADLINE_MS).unref();
+    try {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close();
+      await embedded?.stop();
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    } finally {
+      clearTimeout(deadline);
+    }
   };
   process.once('SIGTERM', (signal) => void shutdown(signal));
   process.once('SIGINT', (signal) => void shutdown(signal));

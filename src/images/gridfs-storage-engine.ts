@@ -1,3 +1,4 @@
+import type { Request } from 'express';
 import type { StorageEngine } from 'multer';
 import { AppError } from '../errors/app-error';
 import type { ImageRecord } from './image-repository';
@@ -26,30 +27,53 @@ function passThroughMulter(error: unknown): unknown {
   return error instanceof AppError ? error : new StorageFailure('storing an upload failed', { cause: error });
 }
 
+export interface GridFsStorage {
+  readonly engine: StorageEngine;
+  /**
+   * Resolves once every file of the request has been stored, refused or removed. multer may
+   * answer an error while a file is still being cleaned up; waiting here keeps the promise
+   * that nothing of a failed request is left when its answer goes out.
+   */
+  settled(req: Request): Promise<void>;
+}
+
 /**
  * A multer storage engine that hands each part to the image service, which checks the
  * content as it streams into GridFS. multer-gridfs-storage pipes the raw part straight
  * into GridFS, which leaves no place to refuse a file by its bytes before it is stored.
  */
-export function createGridFsStorageEngine(images: ImageService): StorageEngine {
-  return {
-    _handleFile(_req, file, callback) {
-      images
-        .store({ content: file.stream, filename: file.originalname })
-        .then(
-          (image) => callback(null, { image, size: image.size }),
-          (error: unknown) => callback(passThroughMulter(error)),
-        );
-    },
-    _removeFile(_req, file, callback) {
-      if (!file.image) {
-        callback(null);
-        return;
-      }
-      images.discard(file.image.id).then(
-        () => callback(null),
-        (error: unknown) => callback(passThroughMulter(error) as Error),
+export function createGridFsStorage(images: ImageService): GridFsStorage {
+  const inFlight = new WeakMap<Request, Promise<unknown>[]>();
+
+  function track(req: Request, work: Promise<unknown>): void {
+    const list = inFlight.get(req) ?? [];
+    list.push(work);
+    inFlight.set(req, list);
+  }
+
+  async function settled(req: Request): Promise<void> {
+    // Settling one file can start the removal of another, so look again until nothing is new.
+    for (let seen = 0; ; ) {
+      const list = inFlight.get(req) ?? [];
+      if (list.length === seen) return;
+      const batch = list.slice(seen);
+      seen = list.length;
+      await Promise.allSettled(batch);
+    }
+  }
+
+  const engine: StorageEngine = {
+    _handleFile(req, file, callback) {
+      const stored = images.store({ content: file.stream, filename: file.originalname }).then(
+        (image) => callback(null, { image, size: image.size }),
+        (error: unknown) => callback(passThroughMulter(error)),
       );
+      track(req, stored);
+    },
+    _removeFile(req, file, callback) {
+      const removed = file.image ? images.discard(file.image.id) : Promise.resolve();
+      track(req, removed.then(() => callback(null)));
     },
   };
+  return { engine, settled };
 }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { GridFSBucket, ObjectId, type Db, type GridFSBucketWriteStream, type GridFSFile } from 'mongodb';
+import { GridFSBucket, ObjectId, type Collection, type Db, type GridFSBucketWriteStream, type GridFSFile } from 'mongodb';
 import { openChunkStream, type ByteRange, type ChunkDocument } from './gridfs-chunk-stream';
 
 export interface ImageRecord {
@@ -29,7 +29,7 @@ export interface ImageUpload {
   write(chunk: Uint8Array): Promise<void>;
   /** Records what is known only once every byte has passed, and makes the file visible. */
   finish(facts: CompletedImageFacts): Promise<ImageRecord>;
-  /** Deletes every chunk written so far. */
+  /** Deletes every chunk written so far, and the file if `finish` got that far. */
   abort(): Promise<void>;
 }
 
@@ -71,44 +71,78 @@ function endStream(stream: GridFSBucketWriteStream): Promise<void> {
   });
 }
 
+interface Collections {
+  readonly bucket: GridFSBucket;
+  readonly files: Collection<GridFSFile>;
+  readonly chunks: Collection<ChunkDocument>;
+}
+
 /**
- * Writes wait for the previous one, so when the upload is aborted no chunk insert is
- * still on its way to the server: GridFS's abort deletes only what is already there.
+ * Removes a file and its chunks, whatever state its upload was left in. The file document
+ * goes first, so that the image stops being found before its bytes go.
  */
-function openUpload(bucket: GridFSBucket, image: NewImage): ImageUpload {
+async function removeFile({ files, chunks }: Collections, id: ObjectId): Promise<void> {
+  await files.deleteOne({ _id: id });
+  await chunks.deleteMany({ files_id: id });
+}
+
+/**
+ * Each write is cut at chunk boundaries and waits for the previous one, so at most one chunk
+ * insert is ever on its way to the server: when the upload is abandoned, nothing can land
+ * after its chunks have been deleted.
+ */
+function openUpload(collections: Collections, image: NewImage): ImageUpload {
   const metadata: ImageMetadata = { contentType: image.contentType };
-  const stream = bucket.openUploadStream(image.filename, { metadata });
+  const stream = collections.bucket.openUploadStream(image.filename, { metadata });
   // Failures reach the caller through the write and end callbacks; unheard, the event would crash the process.
   stream.on('error', () => undefined);
-  const id = stream.id.toHexString();
+  const chunkSize = stream.chunkSizeBytes;
+  let written = 0;
+
   return {
-    id,
-    write: (chunk) => writeChunk(stream, chunk),
+    id: stream.id.toHexString(),
+    write: async (data) => {
+      for (let offset = 0; offset < data.length; ) {
+        const piece = data.subarray(offset, offset + chunkSize - (written % chunkSize));
+        await writeChunk(stream, piece);
+        offset += piece.length;
+        written += piece.length;
+      }
+    },
     finish: async (facts) => {
       // GridFS writes this same metadata object into the files document when the stream ends.
       metadata.sha256 = facts.sha256;
       await endStream(stream);
-      if (!stream.gridFSFile) throw new Error(`GridFS did not record file ${id}`);
+      if (!stream.gridFSFile) throw new Error(`GridFS did not record file ${stream.id.toHexString()}`);
       return toRecord(stream.gridFSFile);
     },
-    abort: () => stream.abort(),
+    abort: () => removeFile(collections, stream.id),
   };
 }
 
-/** The only place that touches GridFS. Ids are 24-hex strings validated by the caller. */
+/**
+ * The only place that touches GridFS, with its chunk reader. Ids are 24-hex strings validated
+ * by the caller.
+ */
 export function createImageRepository(db: Db, bucketName: string): ImageRepository {
-  const bucket = new GridFSBucket(db, { bucketName });
-  const files = db.collection<GridFSFile>(`${bucketName}.files`);
-  const chunks = db.collection<ChunkDocument>(`${bucketName}.chunks`);
+  const collections: Collections = {
+    bucket: new GridFSBucket(db, { bucketName }),
+    files: db.collection<GridFSFile>(`${bucketName}.files`),
+    chunks: db.collection<ChunkDocument>(`${bucketName}.chunks`),
+  };
 
   return {
-    openUpload: (image) => openUpload(bucket, image),
+    openUpload: (image) => openUpload(collections, image),
     findById: async (id) => {
-      const file = await files.findOne({ _id: new ObjectId(id) });
+      const file = await collections.files.findOne({ _id: new ObjectId(id) });
       return file ? toRecord(file) : null;
     },
     openContent: (image, range) =>
-      openChunkStream(chunks, { id: new ObjectId(image.id), length: image.size, chunkSize: image.chunkSize }, range),
-    delete: (id) => bucket.delete(new ObjectId(id)),
+      openChunkStream(
+        collections.chunks,
+        { id: new ObjectId(image.id), length: image.size, chunkSize: image.chunkSize },
+        range,
+      ),
+    delete: (id) => removeFile(collections, new ObjectId(id)),
   };
 }

@@ -33,10 +33,17 @@ export function createImageRouter(images: ImageService, readImage: ImageReadHand
   const router = Router();
 
   router.post('/upload', createUploadMiddleware(images, options), (req, res) => {
-    res.status(201).json({
-      message: 'Images uploaded successfully',
-      images: storedImages(req).map(toUploadedImage),
+    const stored = storedImages(req);
+    // Nobody would ever learn the ids of images whose answer never reached the client.
+    const discardAll = () => Promise.all(stored.map((image) => images.discard(image.id)));
+    if (req.socket.destroyed) {
+      void discardAll();
+      return;
+    }
+    res.once('close', () => {
+      if (!res.writableFinished) void discardAll();
     });
+    res.status(201).json({ message: 'Images uploaded successfully', images: stored.map(toUploadedImage) });
   });
 
   // Reads usually take the lean path in app.ts; this route serves the same answer to the rest.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError } from '../errors/app-error';
 import type { Logger } from '../logger';
-import { inspectHead, type HeadInspection } from './image-inspection';
+import { inspectHead, MAX_HEAD_BYTES, type HeadInspection } from './image-inspection';
 import type { ImageRecord, ImageRepository, ImageUpload } from './image-repository';
 
 export interface ImageServiceOptions {
@@ -18,7 +18,7 @@ export interface IncomingImage {
 export interface ImageService {
   /** Streams one image into storage; it is readable once this resolves, and nothing of it remains if it rejects. */
   store(incoming: IncomingImage): Promise<ImageRecord>;
-  /** Removes an image stored by this request, when a later part of the request fails. */
+  /** Removes an image stored by this request, when a later part of the request fails; never rejects. */
   discard(id: string): Promise<void>;
 }
 
@@ -29,15 +29,28 @@ interface Head {
   readonly inspection: HeadInspection;
 }
 
-/** Reads just enough of the start of the file to know what it is. */
+/**
+ * Reads just enough of the start of the file to know what it is. The head is inspected again
+ * only each time it has doubled, so a client sending it in tiny pieces cannot make the
+ * parsing cost grow with the square of its size.
+ */
 async function readHead(chunks: Chunks): Promise<Head> {
   const parts: Buffer[] = [];
+  let size = 0;
+  let inspectAt = 0;
   for (;;) {
     const next = await chunks.next();
-    if (!next.done) parts.push(next.value);
-    const bytes = Buffer.concat(parts);
-    const inspection = inspectHead(bytes, next.done === true);
-    if (inspection.kind !== 'need-more-bytes') return { bytes, inspection };
+    if (!next.done) {
+      parts.push(next.value);
+      size += next.value.length;
+    }
+    if (next.done || size >= inspectAt) {
+      const bytes = Buffer.concat(parts, size);
+      const inspection = inspectHead(bytes, next.done === true);
+      if (inspection.kind !== 'need-more-bytes') return { bytes, inspection };
+      parts.splice(0, parts.length, bytes);
+      inspectAt = Math.min(size * 2, MAX_HEAD_BYTES);
+    }
   }
 }
 
@@ -100,8 +113,14 @@ export function createImageService(repository: ImageRepository, options: ImageSe
     }
   }
 
-  return {
-    store,
-    discard: (id) => repository.delete(id),
-  };
+  /** Never fails: a leftover is logged with its id for someone to remove. */
+  async function discard(id: string): Promise<void> {
+    try {
+      await repository.delete(id);
+    } catch (error) {
+      logger.warn({ err: error, imageId: id }, 'could not remove an image its request gave up on');
+    }
+  }
+
+  return { store, discard };
 }

@@ -1,7 +1,7 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import multer, { MulterError } from 'multer';
 import { AppError } from '../errors/app-error';
-import { createGridFsStorageEngine, StorageFailure } from './gridfs-storage-engine';
+import { createGridFsStorage, StorageFailure } from './gridfs-storage-engine';
 import type { ImageService } from './image-service';
 
 export const UPLOAD_FIELD = 'images';
@@ -45,9 +45,27 @@ function toUploadError(error: unknown, limits: UploadLimits): unknown {
   return new AppError('malformed-multipart', `The multipart body could not be read: ${reason}.`, { cause: error });
 }
 
+/** Room for multipart boundaries, part headers and the text fields FIELD_LIMITS lets through. */
+const FORM_OVERHEAD_BYTES = 2 * 1024 * 1024;
+
+/**
+ * A body announced larger than every file at its limit could ever need is refused before a
+ * byte of it is read; the connection closes, since the rest of the body will not be read.
+ */
+function refuseOversizedBody(req: Request, res: Response, limits: UploadLimits): AppError | undefined {
+  const announced = Number(req.headers['content-length'] ?? 0);
+  if (announced <= limits.maxFiles * limits.maxFileSize + FORM_OVERHEAD_BYTES) return undefined;
+  res.setHeader('Connection', 'close');
+  return new AppError(
+    'file-too-large',
+    `The request announces ${announced} bytes; at most ${limits.maxFiles} files of ${limits.maxFileSize} bytes each are accepted.`,
+  );
+}
+
 export function createUploadMiddleware(images: ImageService, limits: UploadLimits): RequestHandler {
+  const storage = createGridFsStorage(images);
   const parse = multer({
-    storage: createGridFsStorageEngine(images),
+    storage: storage.engine,
     // Browsers and curl send file names as raw UTF-8; busboy would read them as Latin-1.
     defParamCharset: 'utf8',
     limits: { ...FIELD_LIMITS, fileSize: limits.maxFileSize, files: limits.maxFiles },
@@ -58,8 +76,15 @@ export function createUploadMiddleware(images: ImageService, limits: UploadLimit
       next(new AppError('not-multipart', `Send the images as multipart/form-data in the "${UPLOAD_FIELD}" field.`));
       return;
     }
+    const oversized = refuseOversizedBody(req, res, limits);
+    if (oversized) {
+      next(oversized);
+      return;
+    }
     parse(req, res, (error: unknown) => {
-      next(error ? toUploadError(error, limits) : undefined);
+      void storage.settled(req).then(() => {
+        next(error ? toUploadError(error, limits) : undefined);
+      });
     });
   };
 }

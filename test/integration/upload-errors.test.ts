@@ -52,7 +52,9 @@ describe('upload errors', () => {
 
   test('when the multipart body is cut off before its end, then 400 malformed-multipart and nothing is stored', async () => {
     const before = await api.stored();
-    const png = await makeImage('png');
+    // Larger than a GridFS chunk, so that chunks exist when the body turns out to be cut off.
+    const small = await makeImage('png');
+    const png = Buffer.concat([small, Buffer.alloc(MAX_FILE_SIZE - 100 - small.length)]);
     const body = Buffer.concat([
       Buffer.from('--XyZ\r\nContent-Disposition: form-data; name="images"; filename="a.png"\r\n'),
       Buffer.from('Content-Type: image/png\r\n\r\n'),
@@ -86,6 +88,17 @@ describe('upload errors', () => {
 
     expectProblem(response, 413, 'file-too-large');
     expect(await api.stored()).toEqual(before);
+  });
+
+  test('when the request announces more bytes than all files could need, then 413 before the body is read', async () => {
+    const response = await request(api.app)
+      .post('/image/upload')
+      .set('Content-Type', 'multipart/form-data; boundary=XyZ')
+      .set('Content-Length', String(MAX_FILES * MAX_FILE_SIZE + 3 * 1024 * 1024))
+      .send('--XyZ--');
+
+    expectProblem(response, 413, 'file-too-large');
+    expect(response.headers.connection).toBe('close');
   });
 
   test('when a file is exactly MAX_FILE_SIZE, then it is accepted', async () => {
