@@ -1,0 +1,117 @@
+import type { BenchImage } from './images';
+import type { Measurement } from './measure';
+import { getScenario, OURS, OURS_NO_CACHE, REVALIDATION_SCENARIO, SCALE_FEW, SCALE_MANY, UPLOAD_SCENARIO } from './scenarios';
+import { MIB } from './settings';
+
+export interface RowKey {
+  readonly server: string;
+  readonly scenario: string;
+}
+
+export interface Target {
+  readonly name: string;
+  readonly minRatio: number;
+  readonly maxPeakMemoryBytes?: number;
+}
+
+/** What a comparison divides: reads compare requests served, uploads the bytes taken in. */
+export type Metric = 'requestsPerSecond' | 'megabytesPerSecond';
+
+/** A row measured against the row that is its limit. */
+export interface Comparison {
+  readonly subject: RowKey;
+  readonly limit: RowKey;
+  readonly metric: Metric;
+  readonly target?: Target;
+}
+
+export interface ComparisonResult extends Comparison {
+  /** Undefined when either row is missing or the limit served nothing. */
+  readonly ratio: number | undefined;
+  /** Only for comparisons with a target: a target also needs the subject to have no errors. */
+  readonly pass?: boolean;
+}
+
+function withTarget(comparison: Comparison, target: Target | undefined): Comparison {
+  return target ? { ...comparison, target } : comparison;
+}
+
+function getComparisons(image: BenchImage): Comparison[] {
+  const scenario = getScenario(image);
+  const memoryLimit = { server: 'memory-limit', scenario };
+  return [
+    withTarget(
+      { subject: { server: OURS, scenario }, limit: memoryLimit, metric: 'requestsPerSecond' },
+      image.label === '100 KiB' ? { name: 'hot GET 100 KiB', minRatio: 0.7 } : undefined,
+    ),
+    { subject: { server: 'tutorial-peer', scenario }, limit: memoryLimit, metric: 'requestsPerSecond' },
+    withTarget(
+      {
+        subject: { server: OURS_NO_CACHE, scenario },
+        limit: { server: 'gridfs-limit', scenario },
+        metric: 'requestsPerSecond',
+      },
+      image.label === '1 MiB' ? { name: 'cold GET 1 MiB', minRatio: 0.9 } : undefined,
+    ),
+  ];
+}
+
+export function comparisonsFor(images: readonly BenchImage[]): Comparison[] {
+  return [
+    ...images.flatMap(getComparisons),
+    {
+      subject: { server: OURS, scenario: REVALIDATION_SCENARIO },
+      limit: { server: 'memory-limit', scenario: REVALIDATION_SCENARIO },
+      metric: 'requestsPerSecond',
+      target: { name: '304 revalidation', minRatio: 0.7 },
+    },
+    {
+      subject: { server: OURS, scenario: UPLOAD_SCENARIO },
+      limit: { server: 'pipe-upload-limit', scenario: UPLOAD_SCENARIO },
+      metric: 'megabytesPerSecond',
+      target: { name: 'upload throughput and memory', minRatio: 0.9, maxPeakMemoryBytes: 200 * MIB },
+    },
+  ];
+}
+
+export function findRow(measurements: readonly Measurement[], key: RowKey): Measurement | undefined {
+  return measurements.find((row) => row.server === key.server && row.scenario === key.scenario);
+}
+
+function meetsTarget(subject: Measurement | undefined, ratio: number | undefined, target: Target): boolean {
+  if (!subject || ratio === undefined || subject.errors > 0) return false;
+  const withinMemory = target.maxPeakMemoryBytes === undefined || subject.peakMemoryBytes < target.maxPeakMemoryBytes;
+  return ratio >= target.minRatio && withinMemory;
+}
+
+export function evaluate(measurements: readonly Measurement[], comparison: Comparison): ComparisonResult {
+  const subject = findRow(measurements, comparison.subject);
+  const limit = findRow(measurements, comparison.limit);
+  const { metric } = comparison;
+  const ratio = subject && limit && limit[metric] > 0 ? subject[metric] / limit[metric] : undefined;
+  if (!comparison.target) return { ...comparison, ratio };
+  return { ...comparison, ratio, pass: meetsTarget(subject, ratio, comparison.target) };
+}
+
+export interface ScaleResult {
+  readonly p50Ratio: number | undefined;
+  readonly p99Ratio: number | undefined;
+  /**
+   * No read completed with 10,000 images stored: every request took longer than the run, so
+   * the ratios take the run's length as the latency and are lower bounds.
+   */
+  readonly lowerBounds: boolean;
+}
+
+/** How much slower cold reads get with 10,000 images stored instead of 100. */
+export function scaleResult(measurements: readonly Measurement[]): ScaleResult {
+  const few = findRow(measurements, { server: OURS_NO_CACHE, scenario: SCALE_FEW });
+  const many = findRow(measurements, { server: OURS_NO_CACHE, scenario: SCALE_MANY });
+  const lowerBounds = many !== undefined && many.wrk.requests === 0;
+  const ratio = (pick: (row: Measurement) => number | null): number | undefined => {
+    const before = few ? pick(few) : null;
+    const after = many ? (pick(many) ?? many.seconds * 1000) : null;
+    return before !== null && after !== null && before > 0 ? after / before : undefined;
+  };
+  return { p50Ratio: ratio((row) => row.p50Ms), p99Ratio: ratio((row) => row.p99Ms), lowerBounds };
+}

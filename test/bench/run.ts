@@ -1,0 +1,74 @@
+/** `npm run bench`: every server side by side on one embedded database; see README.md here. */
+import { compileServers } from './compile-servers';
+import type { BenchContext } from './context';
+import { startBenchDatabase, type BenchDatabase } from './database';
+import { makeReadImages } from './images';
+import type { Measurement } from './measure';
+import { measureGridFsLimit, measureMemoryLimit, measureTutorialPeer } from './phases/baseline-reads';
+import { measureOursCold, measureOursHot } from './phases/ours-reads';
+import { measureScale } from './phases/scale';
+import { measureUploads } from './phases/uploads';
+import { buildReport, writeReport } from './report';
+import { readSettings } from './settings';
+import { assertWrkInstalled, WrkMissingError } from './wrk';
+import { createWorkspace, type Workspace } from './workspace';
+
+async function step<T>(title: string, work: () => Promise<T>): Promise<T> {
+  console.error(`${title}…`);
+  return work();
+}
+
+async function measureAll(context: BenchContext): Promise<Measurement[]> {
+  const hot = await step('ours, hot reads and 304', () => measureOursHot(context));
+  return [
+    ...hot.measurements,
+    ...(await step('memory-limit', () => measureMemoryLimit(context))),
+    ...(await step('ours, cold reads', () => measureOursCold(context, hot.ids))),
+    ...(await step('gridfs-limit', () => measureGridFsLimit(context, hot.ids))),
+    ...(await step('tutorial-peer', () => measureTutorialPeer(context))),
+    ...(await step('uploads', () => measureUploads(context))),
+    ...(await step('scale check', () => measureScale(context))),
+  ];
+}
+
+async function benchmark(workspace: Workspace, database: BenchDatabase, startedAt: Date): Promise<void> {
+  const settings = readSettings(process.env);
+  const context: BenchContext = {
+    settings,
+    database,
+    workspace,
+    scripts: await compileServers(workspace.file('servers')),
+    images: await makeReadImages(),
+  };
+  const measurements = await measureAll(context);
+  const facts = { startedAt, settings, database: database.description, images: context.images };
+  const report = buildReport(measurements, facts);
+  await writeReport(report, facts);
+  console.log(report.markdown);
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  await assertWrkInstalled();
+  readSettings(process.env);
+  const workspace = await createWorkspace();
+  try {
+    const database = await step('starting the database', () => startBenchDatabase(workspace.file('database')));
+    try {
+      await benchmark(workspace, database, startedAt);
+    } finally {
+      await database.stop();
+    }
+  } finally {
+    await workspace.remove();
+  }
+}
+
+// Exiting runs the exit hooks that kill every child server and remove the workspace.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
+main().catch((error: unknown) => {
+  if (error instanceof WrkMissingError) console.error(error.message);
+  else console.error('The benchmark failed:', error);
+  process.exitCode = 1;
+});
