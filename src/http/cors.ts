@@ -8,11 +8,17 @@ const PREFLIGHT_MAX_AGE_SECONDS = '86400';
 /** `*` for any origin, or the exact origins allowed. */
 export type CorsOrigins = '*' | readonly string[];
 
+const ANY_ORIGIN_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers': EXPOSED_HEADERS,
+});
+
 /** Headers that let pages on the allowed origins read images with fetch() or a crossorigin <img>. */
-export function corsReadHeaders(origins: CorsOrigins, requestHeaders: IncomingHttpHeaders): Record<string, string> {
-  if (origins === '*') {
-    return { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': EXPOSED_HEADERS };
-  }
+export function corsReadHeaders(
+  origins: CorsOrigins,
+  requestHeaders: IncomingHttpHeaders,
+): Readonly<Record<string, string>> {
+  if (origins === '*') return ANY_ORIGIN_HEADERS;
   const origin = requestHeaders.origin;
   if (origin === undefined || !origins.includes(origin)) return { Vary: 'Origin' };
   return {

@@ -42,8 +42,10 @@ export function inlineDisposition(original: string): string {
 
 export interface Representation {
   readonly validators: Validators;
-  /** Everything a response for the image carries, whatever its status. */
+  /** What a 200 or 206 for the image carries besides its type, length and range. */
   readonly headers: Readonly<Record<string, string>>;
+  /** What a 304 must repeat of a 200 (RFC 9110, 15.4.5), and no more: revalidations are most of the traffic. */
+  readonly notModifiedHeaders: Readonly<Record<string, string>>;
 }
 
 function representationHeaders(image: ImageRecord, validators: Validators): Record<string, string> {
@@ -64,7 +66,16 @@ export function representationOf(image: ImageRecord): Representation {
   let representation = representations.get(image);
   if (!representation) {
     const validators = validatorsOf(image);
-    representation = { validators, headers: representationHeaders(image, validators) };
+    const headers = representationHeaders(image, validators);
+    representation = {
+      validators,
+      headers,
+      notModifiedHeaders: {
+        ETag: validators.etag,
+        'Last-Modified': validators.lastModified,
+        'Cache-Control': CACHE_CONTROL,
+      },
+    };
     representations.set(image, representation);
   }
   return representation;

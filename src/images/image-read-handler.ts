@@ -37,6 +37,8 @@ async function sendStream(res: ServerResponse, status: number, headers: Outgoing
   }
 }
 
+type Headers = Readonly<Record<string, string>>;
+
 export function createImageReadHandler(reader: ImageReader, options: ImageReadOptions): ImageReadHandler {
   async function sendContent(
     req: IncomingMessage,
@@ -58,42 +60,39 @@ export function createImageReadHandler(reader: ImageReader, options: ImageReadOp
     await sendStream(res, status, headers, content.stream);
   }
 
-  return async (req, res, id) => {
-    // Set first, so that error answers carry them too and a cross-origin page can read them.
-    for (const [name, value] of Object.entries(corsReadHeaders(options.corsOrigins, req.headers))) {
-      res.setHeader(name, value);
-    }
+  async function answer(req: IncomingMessage, res: ServerResponse, id: string, cors: Headers): Promise<void> {
     const image = await reader.find(parseImageId(id));
-    const { validators, headers } = representationOf(image);
+    const { validators, headers, notModifiedHeaders } = representationOf(image);
     const plan = planRead(req.headers, image.size, validators);
+    const content = { ...cors, ...headers, 'Content-Type': image.contentType };
 
     switch (plan.kind) {
       case 'not-modified':
-        res.writeHead(304, headers).end();
+        res.writeHead(304, { ...cors, ...notModifiedHeaders }).end();
         return;
       case 'unsatisfiable':
         throw new AppError('range-not-satisfiable', `The image has ${image.size} bytes.`, {
           headers: { 'Content-Range': `bytes */${image.size}` },
         });
       case 'full':
-        await sendContent(req, res, 200, { ...headers, 'Content-Type': image.contentType, 'Content-Length': image.size }, image);
+        await sendContent(req, res, 200, { ...content, 'Content-Length': image.size }, image);
         return;
       case 'partial': {
         const { start, end } = plan.range;
-        await sendContent(
-          req,
-          res,
-          206,
-          {
-            ...headers,
-            'Content-Type': image.contentType,
-            'Content-Length': end - start + 1,
-            'Content-Range': `bytes ${start}-${end}/${image.size}`,
-          },
-          image,
-          plan.range,
-        );
+        const range = { 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${image.size}` };
+        await sendContent(req, res, 206, { ...content, ...range }, image, plan.range);
       }
+    }
+  }
+
+  return async (req, res, id) => {
+    const cors = corsReadHeaders(options.corsOrigins, req.headers);
+    try {
+      await answer(req, res, id, cors);
+    } catch (error) {
+      // Error answers carry them too, so that a cross-origin page can read why it failed.
+      if (!res.headersSent) for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
+      throw error;
     }
   };
 }

@@ -1,13 +1,11 @@
-import { z } from 'zod';
 import { AppError } from '../errors/app-error';
 
-const imageIdSchema = z.string().regex(/^[0-9a-f]{24}$/i);
+/** The 24 hex digits of a MongoDB ObjectId. A plain pattern: this runs on every read. */
+const IMAGE_ID = /^[0-9a-f]{24}$/i;
 
-/** Ids are the 24 hex digits of a MongoDB ObjectId. */
-export function parseImageId(value: unknown): string {
-  const parsed = imageIdSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new AppError('invalid-id', `"${String(value)}" is not an image id: ids are 24 hexadecimal digits.`);
+export function parseImageId(value: string): string {
+  if (!IMAGE_ID.test(value)) {
+    throw new AppError('invalid-id', `"${value}" is not an image id: ids are 24 hexadecimal digits.`);
   }
-  return parsed.data.toLowerCase();
+  return value.toLowerCase();
 }
