@@ -29,15 +29,15 @@ export interface ImageUpload {
   write(chunk: Uint8Array): Promise<void>;
   /** Records what is known only once every byte has passed, and makes the file visible. */
   finish(facts: CompletedImageFacts): Promise<ImageRecord>;
-  /** Deletes every chunk written so far, and the file if `finish` got that far. */
-  abort(): Promise<void>;
 }
 
 export interface ImageRepository {
+  /** Undone with `delete(upload.id)`, whatever state the upload reached. */
   openUpload(image: NewImage): ImageUpload;
   findById(id: string): Promise<ImageRecord | null>;
   /** The bytes from `start` to `end` inclusive; the whole file without a range. */
   openContent(image: ImageRecord, range?: ByteRange): Readable;
+  /** Removes the file and its chunks; nothing happens if there are none. */
   delete(id: string): Promise<void>;
 }
 
@@ -116,7 +116,6 @@ function openUpload(collections: Collections, image: NewImage): ImageUpload {
       if (!stream.gridFSFile) throw new Error(`GridFS did not record file ${stream.id.toHexString()}`);
       return toRecord(stream.gridFSFile);
     },
-    abort: () => removeFile(collections, stream.id),
   };
 }
 

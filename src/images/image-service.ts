@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
+import { isDatabaseUnavailable } from '../database/database-errors';
 import { AppError } from '../errors/app-error';
 import type { Logger } from '../logger';
 import { inspectHead, MAX_HEAD_BYTES, type HeadInspection } from './image-inspection';
@@ -23,6 +25,8 @@ export interface ImageService {
 }
 
 type Chunks = AsyncIterator<Buffer>;
+
+const CLEANUP_RETRY_DELAYS_MS = [0, 500, 2000, 8000];
 
 interface Head {
   readonly bytes: Buffer;
@@ -85,14 +89,6 @@ async function nextPart(chunks: Chunks): Promise<Buffer | undefined> {
 export function createImageService(repository: ImageRepository, options: ImageServiceOptions): ImageService {
   const { maxFileSize, logger } = options;
 
-  async function abandon(upload: ImageUpload): Promise<void> {
-    try {
-      await upload.abort();
-    } catch (error) {
-      logger.warn({ err: error, imageId: upload.id }, 'could not delete the chunks of an abandoned upload');
-    }
-  }
-
   async function store({ content, filename }: IncomingImage): Promise<ImageRecord> {
     // Never destroy the source: a multipart parser waits for each part to be read to its end.
     const chunks: Chunks = content.iterator({ destroyOnReturn: false });
@@ -108,17 +104,30 @@ export function createImageService(repository: ImageRepository, options: ImageSe
       return await upload.finish({ sha256 });
     } catch (error) {
       await skipRest(chunks, content);
-      await abandon(upload);
+      await discard(upload.id);
       throw error;
     }
   }
 
-  /** Never fails: a leftover is logged with its id for someone to remove. */
+  /**
+   * Never fails. A busy database (FerretDB answers SQLITE_BUSY under load) gets a few more
+   * tries; an unreachable one gets none, so that the client's answer is not held up. What is
+   * left is logged with its id for someone to remove.
+   */
   async function discard(id: string): Promise<void> {
-    try {
-      await repository.delete(id);
-    } catch (error) {
-      logger.warn({ err: error, imageId: id }, 'could not remove an image its request gave up on');
+    for (const [attempt, delayMs] of CLEANUP_RETRY_DELAYS_MS.entries()) {
+      await sleep(delayMs);
+      try {
+        await repository.delete(id);
+        return;
+      } catch (error) {
+        const givingUp = isDatabaseUnavailable(error) || attempt === CLEANUP_RETRY_DELAYS_MS.length - 1;
+        logger.warn(
+          { err: error, imageId: id, attempt: attempt + 1 },
+          givingUp ? 'left an abandoned image in the database' : 'could not remove an abandoned image yet',
+        );
+        if (givingUp) return;
+      }
     }
   }
 
