@@ -1,5 +1,6 @@
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startTestApp, type TestApp, type TestAppOptions } from './test-app';
 
 export interface RunningServer {
   readonly port: number;
@@ -23,4 +24,32 @@ export function listen(app: RequestListener): Promise<RunningServer> {
       });
     });
   });
+}
+
+export interface ListeningTestApp {
+  readonly api: TestApp;
+  readonly server: RunningServer;
+}
+
+/** The app on a database of its own and a real port, for the tests of one file. */
+export function useListeningTestApp(options: TestAppOptions = {}): ListeningTestApp {
+  const running: { api?: TestApp; server?: RunningServer } = {};
+  beforeAll(async () => {
+    running.api = await startTestApp(options);
+    running.server = await listen(running.api.app);
+  });
+  afterAll(async () => {
+    await running.server?.close();
+    await running.api?.close();
+  });
+  return {
+    get api() {
+      if (!running.api) throw new Error('the test app starts in beforeAll');
+      return running.api;
+    },
+    get server() {
+      if (!running.server) throw new Error('the test server starts in beforeAll');
+      return running.server;
+    },
+  };
 }

@@ -4,32 +4,20 @@ import request from 'supertest';
 import { makeLargePng } from '../helpers/images';
 import { onlyUploadedImage, upload } from '../helpers/http';
 import { expectProblem } from '../helpers/problem';
-import { listen, type RunningServer } from '../helpers/server';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { useListeningTestApp } from '../helpers/server';
 
-let api: TestApp;
-let server: RunningServer;
-
-beforeAll(async () => {
-  // Without the cache every read streams from GridFS, which is the path under test here.
-  api = await startTestApp({ config: { cacheMaxBytes: 0 } });
-  server = await listen(api.app);
-});
-
-afterAll(async () => {
-  await server.close();
-  await api.close();
-});
+// Without the cache every read streams from GridFS, which is the path under test here.
+const running = useListeningTestApp({ config: { cacheMaxBytes: 0 } });
 
 async function storeThreeChunkImage(): Promise<{ id: string; size: number }> {
-  const image = onlyUploadedImage(await upload(api.app, [{ bytes: await makeLargePng(600 * 1024), filename: 'three.png' }]));
-  const chunks = await api.db.collection('images.chunks').countDocuments({ files_id: new ObjectId(image.id) });
+  const image = onlyUploadedImage(await upload(running.api.app, [{ bytes: await makeLargePng(600 * 1024), filename: 'three.png' }]));
+  const chunks = await running.api.db.collection('images.chunks').countDocuments({ files_id: new ObjectId(image.id) });
   expect(chunks).toBe(3);
   return image;
 }
 
 async function deleteChunk(id: string, n: number): Promise<void> {
-  await api.db.collection('images.chunks').deleteOne({ files_id: new ObjectId(id), n });
+  await running.api.db.collection('images.chunks').deleteOne({ files_id: new ObjectId(id), n });
 }
 
 /** What a browser sees: the status, the bytes that came, and whether the connection was cut. */
@@ -52,7 +40,7 @@ test('when a middle chunk of a stored file is missing, then the download is cut 
   const image = await storeThreeChunkImage();
   await deleteChunk(image.id, 1);
 
-  const response = await fetchRaw(server.port, `/image/${image.id}`);
+  const response = await fetchRaw(running.server.port, `/image/${image.id}`);
 
   expect(response.status).toBe(200);
   expect(response.cut).toBe(true);
@@ -63,7 +51,7 @@ test('when the first chunk of a stored file is missing, then 500 internal-error 
   const image = await storeThreeChunkImage();
   await deleteChunk(image.id, 0);
 
-  const response = await request(api.app).get(`/image/${image.id}`);
+  const response = await request(running.api.app).get(`/image/${image.id}`);
 
   expectProblem(response, 500, 'internal-error');
   expect(response.body).toMatchObject({ detail: 'Something went wrong on our side.' });

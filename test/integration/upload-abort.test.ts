@@ -1,22 +1,10 @@
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeImage } from '../helpers/images';
-import { listen, type RunningServer } from '../helpers/server';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { useListeningTestApp } from '../helpers/server';
 import { eventually } from '../helpers/wait';
 
-let api: TestApp;
-let server: RunningServer;
-
-beforeAll(async () => {
-  api = await startTestApp();
-  server = await listen(api.app);
-});
-
-afterAll(async () => {
-  await server.close();
-  await api.close();
-});
+const running = useListeningTestApp();
 
 /** Starts a multipart upload that announces 40 MiB, sends `sent` bytes of it, and leaves the request open. */
 async function startLargeUpload(port: number, sent: number): Promise<http.ClientRequest> {
@@ -42,16 +30,16 @@ async function startLargeUpload(port: number, sent: number): Promise<http.Client
 }
 
 test('when the client disconnects in the middle of a large upload, then none of its chunks remain', async () => {
-  const before = await api.stored();
-  const request = await startLargeUpload(server.port, 4 * 1024 * 1024);
+  const before = await running.api.stored();
+  const request = await startLargeUpload(running.server.port, 4 * 1024 * 1024);
 
-  const during = await eventually(api.stored, (stored) => stored.chunks >= before.chunks + 8);
+  const during = await eventually(running.api.stored, (stored) => stored.chunks >= before.chunks + 8);
   expect(during.chunks).toBeGreaterThanOrEqual(before.chunks + 8);
 
   request.destroy();
 
-  const after = await eventually(api.stored, (stored) => stored.chunks === before.chunks);
+  const after = await eventually(running.api.stored, (stored) => stored.chunks === before.chunks);
   expect(after).toEqual(before);
   await sleep(500);
-  expect(await api.stored()).toEqual(before);
+  expect(await running.api.stored()).toEqual(before);
 });

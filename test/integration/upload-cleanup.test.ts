@@ -3,41 +3,29 @@ import request from 'supertest';
 import { makeLargePng } from '../helpers/images';
 import { upload } from '../helpers/http';
 import { expectProblem } from '../helpers/problem';
-import { listen, type RunningServer } from '../helpers/server';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { useListeningTestApp } from '../helpers/server';
 import { eventually } from '../helpers/wait';
 
-let api: TestApp;
-let server: RunningServer;
-
-beforeAll(async () => {
-  api = await startTestApp();
-  server = await listen(api.app);
-});
-
-afterAll(async () => {
-  await server.close();
-  await api.close();
-});
+const running = useListeningTestApp();
 
 test('when the database refuses the file document, then the chunks already written are removed', async () => {
   // An index an operator might add: the second file of the same name cannot be recorded.
-  await api.db.collection('images.files').createIndexes([{ key: { filename: 1 }, unique: true, name: 'unique_filename' }]);
+  await running.api.db.collection('images.files').createIndexes([{ key: { filename: 1 }, unique: true, name: 'unique_filename' }]);
   try {
-    await upload(api.app, [{ bytes: await makeLargePng(10_000), filename: 'taken.png' }]);
-    const before = await api.stored();
+    await upload(running.api.app, [{ bytes: await makeLargePng(10_000), filename: 'taken.png' }]);
+    const before = await running.api.stored();
 
-    const response = await upload(api.app, [{ bytes: await makeLargePng(600 * 1024), filename: 'taken.png' }]);
+    const response = await upload(running.api.app, [{ bytes: await makeLargePng(600 * 1024), filename: 'taken.png' }]);
 
     expectProblem(response, 500, 'internal-error');
-    expect(await api.stored()).toEqual(before);
+    expect(await running.api.stored()).toEqual(before);
   } finally {
-    await api.db.collection('images.files').dropIndex('unique_filename');
+    await running.api.db.collection('images.files').dropIndex('unique_filename');
   }
 });
 
 test('when the client leaves right after sending the whole body, then the images it never heard of are removed', async () => {
-  const before = await api.stored();
+  const before = await running.api.stored();
   const png = await makeLargePng(3 * 1024 * 1024);
   const boundary = 'LeaveEarly';
   const body = Buffer.concat([
@@ -46,7 +34,7 @@ test('when the client leaves right after sending the whole body, then the images
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
   const client = http.request({
-    port: server.port,
+    port: running.server.port,
     host: '127.0.0.1',
     method: 'POST',
     path: '/image/upload',
@@ -56,7 +44,7 @@ test('when the client leaves right after sending the whole body, then the images
 
   client.end(body, () => client.destroy());
 
-  const after = await eventually(api.stored, (stored) => stored.files === before.files && stored.chunks === before.chunks);
+  const after = await eventually(running.api.stored, (stored) => stored.files === before.files && stored.chunks === before.chunks);
   expect(after).toEqual(before);
-  expect((await request(api.app).get('/image/0123456789abcdef01234567')).status).toBe(404);
+  expect((await request(running.api.app).get('/image/0123456789abcdef01234567')).status).toBe(404);
 });
