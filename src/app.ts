@@ -27,8 +27,8 @@ interface Parts {
 
 function buildParts({ config, logger, db }: AppDependencies): Parts {
   const repository = createImageRepository(db, config.bucketName);
-  const images = createImageService(repository, { maxFileSize: config.maxFileSize, logger });
   const cache = createImageCache({ maxBytes: config.cacheMaxBytes, maxItemBytes: config.cacheMaxItemBytes });
+  const images = createImageService(repository, { maxFileSize: config.maxFileSize, logger, cache });
   const readImage = createImageReadHandler(createImageReader(repository, cache), config);
 
   const app = express();
@@ -45,7 +45,7 @@ export function createExpressApp(deps: AppDependencies): Express {
   return buildParts(deps).express;
 }
 
-const IMAGE_PATH = /^\/image\/([^/?]+)(?:\?.*)?$/;
+const IMAGE_PATH = /^\/image\/([^/?#]+)(?:[?#].*)?$/;
 
 /** The id of a GET or HEAD for one image, exactly as Express would decode it, or undefined. */
 function leanImageId(req: IncomingMessage): string | undefined {

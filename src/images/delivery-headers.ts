@@ -18,25 +18,43 @@ function validatorsOf(image: ImageRecord): Validators {
   };
 }
 
+/** Extensions a saved file may keep for each stored type; the first is added when none fits. */
+const EXTENSIONS: Readonly<Record<string, readonly string[]>> = {
+  'image/jpeg': ['jpg', 'jpeg', 'jpe', 'jfif'],
+  'image/png': ['png'],
+  'image/gif': ['gif'],
+  'image/webp': ['webp'],
+  'image/avif': ['avif'],
+};
+
 /**
- * The last path segment of the client's file name, without control characters or leading
- * dots: whatever a client sent can neither break the header nor name a path when saved.
+ * The last path segment of the client's file name, without control or format characters
+ * (bidirectional overrides could disguise the extension) or leading dots, cut to a length
+ * by whole characters: whatever a client sent can neither break the header nor name a path
+ * when saved.
  */
 export function safeFilename(original: string): string {
   const lastSegment = original.split(/[/\\]/).pop() ?? '';
   const cleaned = lastSegment
-    // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+    .replace(/[\p{Cc}\p{Cf}]/gu, '')
     .replace(/^[\s.]+/, '')
-    .trim()
-    .slice(0, MAX_FILENAME_LENGTH);
-  return cleaned === '' ? 'image' : cleaned;
+    .trim();
+  const cut = Array.from(cleaned).slice(0, MAX_FILENAME_LENGTH).join('');
+  return cut === '' ? 'image' : cut;
+}
+
+/** A saved copy opens as what it is: `page.html` stored as a PNG is offered as `page.html.png`. */
+function withMatchingExtension(name: string, contentType: string): string {
+  const allowed = EXTENSIONS[contentType];
+  if (!allowed) return name;
+  const extension = /\.([^.]+)$/.exec(name)?.[1]?.toLowerCase();
+  return extension !== undefined && allowed.includes(extension) ? name : `${name}.${allowed[0] ?? ''}`;
 }
 
 /** RFC 6266: an ASCII `filename` for old clients and the exact name in UTF-8 as `filename*`. */
-export function inlineDisposition(original: string): string {
-  const name = safeFilename(original);
-  const asciiFallback = name.replace(/[^\x20-\x7e]|["\\%]/g, '_');
+export function inlineDisposition(original: string, contentType: string): string {
+  const name = withMatchingExtension(safeFilename(original), contentType);
+  const asciiFallback = name.replace(/[^\x20-\x7e]|["\\%]/gu, '_');
   return contentDisposition(name, { type: 'inline', fallback: asciiFallback });
 }
 
@@ -55,7 +73,7 @@ function representationHeaders(image: ImageRecord, validators: Validators): Reco
     'Cache-Control': CACHE_CONTROL,
     'Accept-Ranges': 'bytes',
     'X-Content-Type-Options': 'nosniff',
-    'Content-Disposition': inlineDisposition(image.filename),
+    'Content-Disposition': inlineDisposition(image.filename, image.contentType),
   };
 }
 

@@ -63,7 +63,7 @@ export function createImageReadHandler(reader: ImageReader, options: ImageReadOp
   async function answer(req: IncomingMessage, res: ServerResponse, id: string, cors: Headers): Promise<void> {
     const image = await reader.find(parseImageId(id));
     const { validators, headers, notModifiedHeaders } = representationOf(image);
-    const plan = planRead(req.headers, image.size, validators);
+    const plan = planRead(req.method, req.headers, image.size, validators);
     const content = { ...cors, ...headers, 'Content-Type': image.contentType };
 
     switch (plan.kind) {

@@ -15,10 +15,17 @@ export interface ImageReader {
   readContent(image: ImageRecord, range?: ByteRange): Promise<ImageContent>;
 }
 
+/**
+ * Into a buffer of its own: Buffer.concat places small results in Node's shared 8 KiB pool,
+ * and a cached icon would then keep a whole pool slab alive beyond what the cache counts.
+ */
 async function collect(stream: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const part of stream) parts.push(part as Buffer);
-  return Buffer.concat(parts);
+  const body = Buffer.allocUnsafeSlow(parts.reduce((total, part) => total + part.length, 0));
+  let offset = 0;
+  for (const part of parts) offset += part.copy(body, offset);
+  return body;
 }
 
 function slice(body: Buffer, range: ByteRange | undefined): Buffer {

@@ -4,12 +4,15 @@ import type { Readable } from 'node:stream';
 import { isDatabaseUnavailable } from '../database/database-errors';
 import { AppError } from '../errors/app-error';
 import type { Logger } from '../logger';
+import type { ImageCache } from './image-cache';
 import { inspectHead, MAX_HEAD_BYTES, type HeadInspection } from './image-inspection';
 import type { ImageRecord, ImageRepository, ImageUpload } from './image-repository';
 
 export interface ImageServiceOptions {
   readonly maxFileSize: number;
   readonly logger: Logger;
+  /** Told of every image removed, so that no instance keeps serving it from memory. */
+  readonly cache: Pick<ImageCache, 'forget'>;
 }
 
 export interface IncomingImage {
@@ -87,7 +90,7 @@ async function nextPart(chunks: Chunks): Promise<Buffer | undefined> {
 }
 
 export function createImageService(repository: ImageRepository, options: ImageServiceOptions): ImageService {
-  const { maxFileSize, logger } = options;
+  const { maxFileSize, logger, cache } = options;
 
   async function store({ content, filename }: IncomingImage): Promise<ImageRecord> {
     // Never destroy the source: a multipart parser waits for each part to be read to its end.
@@ -115,6 +118,7 @@ export function createImageService(repository: ImageRepository, options: ImageSe
    * left is logged with its id for someone to remove.
    */
   async function discard(id: string): Promise<void> {
+    cache.forget(id);
     for (const [attempt, delayMs] of CLEANUP_RETRY_DELAYS_MS.entries()) {
       await sleep(delayMs);
       try {

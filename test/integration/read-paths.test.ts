@@ -48,6 +48,7 @@ const cases: [string, 'get' | 'head', (id: string) => string, () => Record<strin
   ['a revalidation', 'get', (image) => `/image/${image}`, () => ({ 'If-None-Match': etag })],
   ['a cross-origin read', 'get', (image) => `/image/${image}`, () => ({ Origin: 'https://a.example' })],
   ['a query string', 'get', (image) => `/image/${image}?v=2`, () => ({})],
+  ['a fragment', 'get', (image) => `/image/${image}#top`, () => ({})],
   ['a percent-encoded id', 'get', (image) => `/image/${encodeURIComponent(image).replace('a', '%61')}`, () => ({})],
   ['an upper-case id', 'get', (image) => `/image/${image.toUpperCase()}`, () => ({})],
   ['a malformed id', 'get', () => '/image/not-an-id', () => ({})],

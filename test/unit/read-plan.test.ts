@@ -25,8 +25,15 @@ describe('planRead', () => {
     [{ range: 'bytes=0-9', 'if-range': 'W/"abc"' }, { kind: 'full' }],
     [{ range: 'bytes=0-9', 'if-range': validators.lastModified }, { kind: 'partial', range: { start: 0, end: 9 } }],
     [{ range: 'bytes=0-9', 'if-range': 'Mon, 23 Nov 2026 08:00:00 GMT' }, { kind: 'full' }],
+    [{ range: 'bytes=0-9', 'if-range': 'Wed, 25 Nov 2026 08:00:00 GMT' }, { kind: 'full' }],
+    [{ 'if-none-match': '"abc"', 'cache-control': 'no-cache' }, { kind: 'not-modified' }],
     [{ range: 'bytes=0-9', 'if-none-match': '"abc"' }, { kind: 'not-modified' }],
-  ])('when the request has %j, then %j', (headers, plan) => {
-    expect(planRead(headers, SIZE, validators)).toEqual(plan);
+  ])('when a GET has %j, then %j', (headers, plan) => {
+    expect(planRead('GET', headers, SIZE, validators)).toEqual(plan);
+  });
+
+  test('when a HEAD has a Range, then the Range is ignored (RFC 9110, 14.2)', () => {
+    expect(planRead('HEAD', { range: 'bytes=0-9' }, SIZE, validators)).toEqual({ kind: 'full' });
+    expect(planRead('HEAD', { range: 'bytes=5000-' }, SIZE, validators)).toEqual({ kind: 'full' });
   });
 });
