@@ -4,6 +4,7 @@ import type { Db } from 'mongodb';
 import type { Config } from './config';
 import { malformedPath, problemResponder, routeNotFound, sendProblem } from './errors/problem-responder';
 import { createImageCache } from './images/image-cache';
+import { createImageCatalog } from './images/image-catalog';
 import { createImageReadHandler, type ImageReadHandler } from './images/image-read-handler';
 import { createImageReader } from './images/image-reader';
 import { createImageRepository } from './images/image-repository';
@@ -14,7 +15,15 @@ import type { Logger } from './logger';
 export interface AppDependencies {
   readonly config: Pick<
     Config,
-    'bucketName' | 'maxFileSize' | 'maxFiles' | 'cacheMaxBytes' | 'cacheMaxItemBytes' | 'corsOrigins'
+    | 'bucketName'
+    | 'maxFileSize'
+    | 'maxFiles'
+    | 'allowedTypes'
+    | 'maxPixels'
+    | 'dedup'
+    | 'cacheMaxBytes'
+    | 'cacheMaxItemBytes'
+    | 'corsOrigins'
   >;
   readonly logger: Logger;
   readonly db: Db;
@@ -28,13 +37,15 @@ interface Parts {
 function buildParts({ config, logger, db }: AppDependencies): Parts {
   const repository = createImageRepository(db, config.bucketName);
   const cache = createImageCache({ maxBytes: config.cacheMaxBytes, maxItemBytes: config.cacheMaxItemBytes });
-  const images = createImageService(repository, { maxFileSize: config.maxFileSize, logger, cache });
-  const readImage = createImageReadHandler(createImageReader(repository, cache), config);
+  const images = createImageService(repository, { ...config, logger, cache });
+  const reader = createImageReader(repository, cache);
+  const catalog = createImageCatalog(repository, reader, cache);
+  const readImage = createImageReadHandler(reader, config);
 
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.use('/image', createImageRouter(images, readImage, config));
+  app.use('/image', createImageRouter({ images, catalog, readImage }, config));
   app.use(routeNotFound);
   app.use(problemResponder(logger));
   return { express: app, readImage };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CorsOrigins } from './http/cors';
+import { imageTypes, isImageType, type ImageType } from './images/image-inspection';
 
 const MIB = 1024 * 1024;
 
@@ -12,6 +13,27 @@ function integer(min: number, max: number, fallback: number) {
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
     .default(fallback);
 }
+
+const knownImageTypes = Object.keys(imageTypes).join(', ');
+
+const imageTypeList = z
+  .string()
+  .trim()
+  .transform((value, context): readonly ImageType[] => {
+    const names = value.split(',').map((name) => name.trim().toLowerCase());
+    const known = names.filter(isImageType);
+    if (known.length !== names.length) {
+      context.addIssue({ code: 'custom', message: `must be a comma-separated list of: ${knownImageTypes}` });
+      return z.NEVER;
+    }
+    return Object.freeze([...new Set(known)]);
+  });
+
+const booleanFlag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .transform((value) => value === 'true')
+    .default(fallback);
 
 const environmentSchema = z.object({
   PORT: integer(0, 65535, 3000),
@@ -29,6 +51,9 @@ const environmentSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "_" or "-"')
     .default('images'),
+  ALLOWED_TYPES: imageTypeList.default(Object.freeze(['jpeg', 'png', 'gif', 'webp', 'avif'] as const)),
+  MAX_PIXELS: integer(1, Number.MAX_SAFE_INTEGER, 50_000_000),
+  DEDUP: booleanFlag(false),
   CACHE_MAX_BYTES: integer(0, Number.MAX_SAFE_INTEGER, 64 * MIB),
   CACHE_MAX_ITEM_BYTES: integer(0, Number.MAX_SAFE_INTEGER, MIB),
   CORS_ORIGINS: z
@@ -48,6 +73,12 @@ export interface Config {
   readonly maxFileSize: number;
   readonly maxFiles: number;
   readonly bucketName: string;
+  /** Formats accepted on upload, recognised by their bytes. */
+  readonly allowedTypes: readonly ImageType[];
+  /** Width times height; larger images are refused before their pixels are stored. */
+  readonly maxPixels: number;
+  /** Store each distinct content once, answering later uploads of it with the first id. */
+  readonly dedup: boolean;
   /** Bytes of image records and small bodies kept in memory; 0 turns the cache off. */
   readonly cacheMaxBytes: number;
   readonly cacheMaxItemBytes: number;
@@ -93,6 +124,9 @@ export function loadConfig(environment: Environment): Config {
     maxFileSize: env.MAX_FILE_SIZE,
     maxFiles: env.MAX_FILES,
     bucketName: env.BUCKET_NAME,
+    allowedTypes: env.ALLOWED_TYPES,
+    maxPixels: env.MAX_PIXELS,
+    dedup: env.DEDUP,
     cacheMaxBytes: env.CACHE_MAX_BYTES,
     cacheMaxItemBytes: env.CACHE_MAX_ITEM_BYTES,
     corsOrigins: parseOrigins(env.CORS_ORIGINS),

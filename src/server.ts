@@ -4,6 +4,7 @@ import { createApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { connectDatabase } from './database/connect';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-database';
+import { ensureImageIndexes } from './images/image-repository';
 import { createLogger, type Logger } from './logger';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
 
   const { uri, embedded } = await resolveDatabaseUri(config, logger);
   const { connection, db } = await connectDatabase(uri, config.mongodbTimeoutMs);
+  await ensureImageIndexes(db, config.bucketName);
   connection.on('disconnected', () => logger.warn('database connection lost'));
   connection.on('reconnected', () => logger.info('database connection back'));
   connection.on('error', (error: unknown) => logger.error({ err: error }, 'database error'));

@@ -1,4 +1,5 @@
 import { create as contentDisposition } from 'content-disposition';
+import { imageTypes } from './image-inspection';
 import type { ImageRecord } from './image-repository';
 
 /** A year, the most HTTP caches honour: ids never change their bytes. */
@@ -19,13 +20,9 @@ function validatorsOf(image: ImageRecord): Validators {
 }
 
 /** Extensions a saved file may keep for each stored type; the first is added when none fits. */
-const EXTENSIONS: Readonly<Record<string, readonly string[]>> = {
-  'image/jpeg': ['jpg', 'jpeg', 'jpe', 'jfif'],
-  'image/png': ['png'],
-  'image/gif': ['gif'],
-  'image/webp': ['webp'],
-  'image/avif': ['avif'],
-};
+const EXTENSIONS: ReadonlyMap<string, readonly string[]> = new Map(
+  Object.values(imageTypes).map(({ contentType, extensions }) => [contentType, extensions]),
+);
 
 /**
  * The last path segment of the client's file name, without control or format characters
@@ -45,7 +42,7 @@ export function safeFilename(original: string): string {
 
 /** A saved copy opens as what it is: `page.html` stored as a PNG is offered as `page.html.png`. */
 function withMatchingExtension(name: string, contentType: string): string {
-  const allowed = EXTENSIONS[contentType];
+  const allowed = EXTENSIONS.get(contentType);
   if (!allowed) return name;
   const extension = /\.([^.]+)$/.exec(name)?.[1]?.toLowerCase();
   return extension !== undefined && allowed.includes(extension) ? name : `${name}.${allowed[0] ?? ''}`;

@@ -1,15 +1,14 @@
 import type { Request } from 'express';
 import type { StorageEngine } from 'multer';
 import { AppError } from '../errors/app-error';
-import type { ImageRecord } from './image-repository';
-import type { ImageService } from './image-service';
+import type { ImageService, StoredImage } from './image-service';
 
 declare global {
   namespace Express {
     namespace Multer {
       interface File {
         /** Set by the GridFS storage engine once the file is stored. */
-        image?: ImageRecord;
+        stored?: StoredImage;
       }
     }
   }
@@ -64,14 +63,14 @@ export function createGridFsStorage(images: ImageService): GridFsStorage {
 
   const engine: StorageEngine = {
     _handleFile(req, file, callback) {
-      const stored = images.store({ content: file.stream, filename: file.originalname }).then(
-        (image) => callback(null, { image, size: image.size }),
+      const storing = images.store({ content: file.stream, filename: file.originalname }).then(
+        (stored) => callback(null, { stored, size: stored.image.size }),
         (error: unknown) => callback(passThroughMulter(error)),
       );
-      track(req, stored);
+      track(req, storing);
     },
     _removeFile(req, file, callback) {
-      const removed = file.image ? images.discard(file.image.id) : Promise.resolve();
+      const removed = file.stored ? images.discard(file.stored) : Promise.resolve();
       track(req, removed.then(() => callback(null)));
     },
   };

@@ -1,20 +1,30 @@
 import { imageSize } from 'image-size';
 
-/** The image formats the service can store, by the type name image-size reports. */
-export const imageFormats = {
-  jpg: 'image/jpeg',
-  png: 'image/png',
-  gif: 'image/gif',
-  webp: 'image/webp',
-  avif: 'image/avif',
+/**
+ * The raster formats the service can recognise, by the names `ALLOWED_TYPES` uses. SVG is not
+ * one of them and can never be allowed: it is a document that can carry script.
+ */
+export const imageTypes = {
+  jpeg: { detectedAs: 'jpg', contentType: 'image/jpeg', extensions: ['jpg', 'jpeg', 'jpe', 'jfif'] },
+  png: { detectedAs: 'png', contentType: 'image/png', extensions: ['png'] },
+  gif: { detectedAs: 'gif', contentType: 'image/gif', extensions: ['gif'] },
+  webp: { detectedAs: 'webp', contentType: 'image/webp', extensions: ['webp'] },
+  avif: { detectedAs: 'avif', contentType: 'image/avif', extensions: ['avif'] },
+  bmp: { detectedAs: 'bmp', contentType: 'image/bmp', extensions: ['bmp'] },
+  tiff: { detectedAs: 'tiff', contentType: 'image/tiff', extensions: ['tif', 'tiff'] },
+  ico: { detectedAs: 'ico', contentType: 'image/x-icon', extensions: ['ico'] },
 } as const;
 
-export type ImageFormat = keyof typeof imageFormats;
+export type ImageType = keyof typeof imageTypes;
+
+export function isImageType(name: string): name is ImageType {
+  return Object.hasOwn(imageTypes, name);
+}
 
 export type HeadInspection =
-  | { readonly kind: 'image'; readonly format: ImageFormat; readonly contentType: string; readonly width: number; readonly height: number }
+  | { readonly kind: 'image'; readonly type: ImageType; readonly contentType: string; readonly width: number; readonly height: number }
   | { readonly kind: 'need-more-bytes' }
-  | { readonly kind: 'rejected'; readonly reason: string };
+  | { readonly kind: 'unrecognised'; readonly reason: string };
 
 /**
  * The most bytes read before deciding. Dimensions of a JPEG sit after its APP segments
@@ -23,9 +33,9 @@ export type HeadInspection =
  */
 export const MAX_HEAD_BYTES = 512 * 1024;
 
-function isImageFormat(type: string): type is ImageFormat {
-  return Object.hasOwn(imageFormats, type);
-}
+const typeByDetectedName = new Map<string, ImageType>(
+  Object.entries(imageTypes).map(([name, { detectedAs }]) => [detectedAs, name as ImageType]),
+);
 
 /**
  * Decides what a file is from its first bytes, by magic numbers and a parsable header,
@@ -37,18 +47,19 @@ export function inspectHead(head: Uint8Array, complete: boolean): HeadInspection
     detected = imageSize(head);
   } catch {
     if (complete || head.length >= MAX_HEAD_BYTES) {
-      return { kind: 'rejected', reason: 'The content is not a recognised image.' };
+      return { kind: 'unrecognised', reason: 'The content is not a recognised image.' };
     }
     return { kind: 'need-more-bytes' };
   }
-  const type = detected.type ?? 'unknown';
-  if (!isImageFormat(type)) {
-    return { kind: 'rejected', reason: `Images of type "${type}" are not accepted.` };
+  const detectedName = detected.type ?? 'unknown';
+  const type = typeByDetectedName.get(detectedName);
+  if (type === undefined) {
+    return { kind: 'unrecognised', reason: `Images of type "${detectedName}" are not accepted.` };
   }
   return {
     kind: 'image',
-    format: type,
-    contentType: imageFormats[type],
+    type,
+    contentType: imageTypes[type].contentType,
     width: detected.width ?? 0,
     height: detected.height ?? 0,
   };

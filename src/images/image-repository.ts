@@ -1,5 +1,14 @@
 import type { Readable } from 'node:stream';
-import { GridFSBucket, ObjectId, type Collection, type Db, type GridFSBucketWriteStream, type GridFSFile } from 'mongodb';
+import {
+  GridFSBucket,
+  MongoServerError,
+  ObjectId,
+  type Collection,
+  type Db,
+  type Filter,
+  type GridFSBucketWriteStream,
+  type GridFSFile,
+} from 'mongodb';
 import { openChunkStream, type ByteRange, type ChunkDocument } from './gridfs-chunk-stream';
 
 export interface ImageRecord {
@@ -10,6 +19,9 @@ export interface ImageRecord {
   readonly uploadDate: Date;
   /** Hex SHA-256 of the bytes, computed as they streamed in; absent on files stored by other tools. */
   readonly sha256: string | undefined;
+  /** Read from the image header on upload; absent on files stored by other tools. */
+  readonly width: number | undefined;
+  readonly height: number | undefined;
   /** How GridFS split the file: needed to read it back. */
   readonly chunkSize: number;
 }
@@ -17,6 +29,14 @@ export interface ImageRecord {
 export interface NewImage {
   readonly filename: string;
   readonly contentType: string;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Where a page of the newest-first listing ends, so that the next one starts right after it. */
+export interface ListPosition {
+  readonly uploadDate: Date;
+  readonly id: string;
 }
 
 export interface CompletedImageFacts {
@@ -35,15 +55,30 @@ export interface ImageRepository {
   /** Undone with `delete(upload.id)`, whatever state the upload reached. */
   openUpload(image: NewImage): ImageUpload;
   findById(id: string): Promise<ImageRecord | null>;
+  /** Up to `limit` images, newest first, from just after `after`. */
+  list(limit: number, after?: ListPosition): Promise<ImageRecord[]>;
   /** The bytes from `start` to `end` inclusive; the whole file without a range. */
   openContent(image: ImageRecord, range?: ByteRange): Readable;
-  /** Removes the file and its chunks; nothing happens if there are none. */
-  delete(id: string): Promise<void>;
+  /** Removes the file and its chunks; false if there was no file (chunks are removed all the same). */
+  delete(id: string): Promise<boolean>;
+  /**
+   * Makes `id` the one image holding this content, unless another image already does; returns
+   * the id of the holder. A unique index decides between concurrent claims.
+   */
+  claimContent(sha256: string, id: string): Promise<string>;
 }
 
 interface ImageMetadata {
   contentType: string;
+  width: number;
+  height: number;
   sha256?: string;
+}
+
+/** Which image holds each content, when uploads are deduplicated: its `_id` is the content's SHA-256. */
+interface DigestDocument {
+  _id: string;
+  fileId: ObjectId;
 }
 
 function toRecord(file: GridFSFile): ImageRecord {
@@ -55,6 +90,8 @@ function toRecord(file: GridFSFile): ImageRecord {
     size: file.length,
     uploadDate: file.uploadDate,
     sha256: metadata?.sha256,
+    width: metadata?.width,
+    height: metadata?.height,
     chunkSize: file.chunkSize,
   };
 }
@@ -75,15 +112,58 @@ interface Collections {
   readonly bucket: GridFSBucket;
   readonly files: Collection<GridFSFile>;
   readonly chunks: Collection<ChunkDocument>;
+  readonly digests: Collection<DigestDocument>;
 }
 
 /**
  * Removes a file and its chunks, whatever state its upload was left in. The file document
- * goes first, so that the image stops being found before its bytes go.
+ * goes before the chunks, so that the image stops being found before its bytes go; chunks
+ * left by a removal cut short are the orphan sweeper's.
  */
-async function removeFile({ files, chunks }: Collections, id: ObjectId): Promise<void> {
-  await files.deleteOne({ _id: id });
+async function removeFile({ files, chunks, digests }: Collections, id: ObjectId): Promise<boolean> {
+  await digests.deleteMany({ fileId: id });
+  const { deletedCount } = await files.deleteOne({ _id: id });
   await chunks.deleteMany({ files_id: id });
+  return deletedCount > 0;
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === 11000;
+}
+
+const CLAIM_ATTEMPTS = 3;
+
+async function claimContent({ files, digests }: Collections, sha256: string, id: ObjectId): Promise<string> {
+  for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+    try {
+      await digests.insertOne({ _id: sha256, fileId: id });
+      return id.toHexString();
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+    const holder = await digests.findOne({ _id: sha256 });
+    if (holder && (await files.countDocuments({ _id: holder.fileId }, { limit: 1 })) > 0) {
+      return holder.fileId.toHexString();
+    }
+    // The holder's file was removed by hand; its claim is void.
+    if (holder) await digests.deleteOne({ _id: sha256, fileId: holder.fileId });
+  }
+  throw new Error(`could not settle which image holds content ${sha256}`);
+}
+
+function listFilter(after: ListPosition | undefined): Filter<GridFSFile> {
+  if (!after) return {};
+  const { uploadDate, id } = after;
+  return { $or: [{ uploadDate: { $lt: uploadDate } }, { uploadDate, _id: { $lt: new ObjectId(id) } }] };
+}
+
+/** The order of the listing, newest first; the id breaks ties between uploads in the same millisecond. */
+const NEWEST_FIRST = { uploadDate: -1, _id: -1 } as const;
+
+/** Indexes beyond the ones GridFS makes for itself; run once at start-up, harmless to repeat. */
+export async function ensureImageIndexes(db: Db, bucketName: string): Promise<void> {
+  await db.collection(`${bucketName}.files`).createIndexes([{ key: NEWEST_FIRST }]);
+  await db.collection(`${bucketName}.digests`).createIndexes([{ key: { fileId: 1 } }]);
 }
 
 /**
@@ -92,7 +172,7 @@ async function removeFile({ files, chunks }: Collections, id: ObjectId): Promise
  * after its chunks have been deleted.
  */
 function openUpload(collections: Collections, image: NewImage): ImageUpload {
-  const metadata: ImageMetadata = { contentType: image.contentType };
+  const metadata: ImageMetadata = { contentType: image.contentType, width: image.width, height: image.height };
   const stream = collections.bucket.openUploadStream(image.filename, { metadata });
   // Failures reach the caller through the write and end callbacks; unheard, the event would crash the process.
   stream.on('error', () => undefined);
@@ -128,6 +208,7 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
     bucket: new GridFSBucket(db, { bucketName }),
     files: db.collection<GridFSFile>(`${bucketName}.files`),
     chunks: db.collection<ChunkDocument>(`${bucketName}.chunks`),
+    digests: db.collection<DigestDocument>(`${bucketName}.digests`),
   };
 
   return {
@@ -136,6 +217,10 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
       const file = await collections.files.findOne({ _id: new ObjectId(id) });
       return file ? toRecord(file) : null;
     },
+    list: async (limit, after) => {
+      const files = await collections.files.find(listFilter(after)).sort(NEWEST_FIRST).limit(limit).toArray();
+      return files.map(toRecord);
+    },
     openContent: (image, range) =>
       openChunkStream(
         collections.chunks,
@@ -143,5 +228,6 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
         range,
       ),
     delete: (id) => removeFile(collections, new ObjectId(id)),
+    claimContent: (sha256, id) => claimContent(collections, sha256, new ObjectId(id)),
   };
 }

@@ -1,41 +1,52 @@
 import { Router, type Request } from 'express';
 import { AppError } from '../errors/app-error';
-import { corsPreflightHeaders, type CorsOrigins } from '../http/cors';
+import { corsPreflightHeaders, corsReadHeaders, type CorsOrigins } from '../http/cors';
+import type { ImageCatalog } from './image-catalog';
 import type { ImageReadHandler } from './image-read-handler';
-import type { ImageRecord } from './image-repository';
-import type { ImageService } from './image-service';
+import { encodeCursor, parseImageId, parseListQuery, toImageInfo } from './image-schemas';
+import type { ImageService, StoredImage } from './image-service';
 import { createUploadMiddleware, UPLOAD_FIELD, type UploadLimits } from './upload-middleware';
 
 export interface ImageRouterOptions extends UploadLimits {
   readonly corsOrigins: CorsOrigins;
 }
 
-function toUploadedImage(image: ImageRecord) {
+export interface ImageRouterServices {
+  readonly images: ImageService;
+  readonly catalog: ImageCatalog;
+  readonly readImage: ImageReadHandler;
+}
+
+function toUploadedImage({ image, duplicate }: StoredImage) {
   return {
     id: image.id,
     filename: image.filename,
     contentType: image.contentType,
     size: image.size,
     url: `/image/${image.id}`,
+    duplicate,
   };
 }
 
-function storedImages(req: Request): ImageRecord[] {
+function storedImages(req: Request): StoredImage[] {
   const files = Array.isArray(req.files) ? req.files : [];
-  const images = files.flatMap((file) => (file.image ? [file.image] : []));
-  if (images.length === 0) {
+  const stored = files.flatMap((file) => (file.stored ? [file.stored] : []));
+  if (stored.length === 0) {
     throw new AppError('no-images', `Attach at least one file in the "${UPLOAD_FIELD}" field.`);
   }
-  return images;
+  return stored;
 }
 
-export function createImageRouter(images: ImageService, readImage: ImageReadHandler, options: ImageRouterOptions): Router {
+export function createImageRouter(
+  { images, catalog, readImage }: ImageRouterServices,
+  options: ImageRouterOptions,
+): Router {
   const router = Router();
 
   router.post('/upload', createUploadMiddleware(images, options), (req, res) => {
     const stored = storedImages(req);
     // Nobody would ever learn the ids of images whose answer never reached the client.
-    const discardAll = () => Promise.all(stored.map((image) => images.discard(image.id)));
+    const discardAll = () => Promise.all(stored.map((image) => images.discard(image)));
     if (req.socket.destroyed) {
       void discardAll();
       return;
@@ -46,8 +57,27 @@ export function createImageRouter(images: ImageService, readImage: ImageReadHand
     res.status(201).json({ message: 'Images uploaded successfully', images: stored.map(toUploadedImage) });
   });
 
+  router.get('/', async (req, res) => {
+    const { limit, after } = parseListQuery(req.query);
+    const page = await catalog.list(limit, after);
+    res.set(corsReadHeaders(options.corsOrigins, req.headers)).json({
+      images: page.images.map(toImageInfo),
+      next: page.next ? encodeCursor(page.next) : null,
+    });
+  });
+
+  router.get('/:id/info', async (req, res) => {
+    const image = await catalog.describe(parseImageId(req.params.id));
+    res.set(corsReadHeaders(options.corsOrigins, req.headers)).json(toImageInfo(image));
+  });
+
   // Reads usually take the lean path in app.ts; this route serves the same answer to the rest.
   router.get('/:id', (req, res) => readImage(req, res, req.params.id));
+
+  router.delete('/:id', async (req, res) => {
+    await catalog.remove(parseImageId(req.params.id));
+    res.status(204).end();
+  });
 
   router.options('/:id', (req, res) => {
     res.set(corsPreflightHeaders(options.corsOrigins, req.headers)).status(204).end();

@@ -5,11 +5,15 @@ import { isDatabaseUnavailable } from '../database/database-errors';
 import { AppError } from '../errors/app-error';
 import type { Logger } from '../logger';
 import type { ImageCache } from './image-cache';
-import { inspectHead, MAX_HEAD_BYTES, type HeadInspection } from './image-inspection';
+import { inspectHead, MAX_HEAD_BYTES, type HeadInspection, type ImageType } from './image-inspection';
 import type { ImageRecord, ImageRepository, ImageUpload } from './image-repository';
 
 export interface ImageServiceOptions {
   readonly maxFileSize: number;
+  readonly allowedTypes: readonly ImageType[];
+  readonly maxPixels: number;
+  /** Keep one copy of each content: a later upload of the same bytes gets the first one's id. */
+  readonly dedup: boolean;
   readonly logger: Logger;
   /** Told of every image removed, so that no instance keeps serving it from memory. */
   readonly cache: Pick<ImageCache, 'forget'>;
@@ -20,11 +24,20 @@ export interface IncomingImage {
   readonly filename: string;
 }
 
+export interface StoredImage {
+  readonly image: ImageRecord;
+  /** The bytes were already stored: `image` is that earlier upload, and no second copy was kept. */
+  readonly duplicate: boolean;
+}
+
 export interface ImageService {
   /** Streams one image into storage; it is readable once this resolves, and nothing of it remains if it rejects. */
-  store(incoming: IncomingImage): Promise<ImageRecord>;
-  /** Removes an image stored by this request, when a later part of the request fails; never rejects. */
-  discard(id: string): Promise<void>;
+  store(incoming: IncomingImage): Promise<StoredImage>;
+  /**
+   * Takes back an image stored by this request, when a later part of the request fails; never
+   * rejects. A duplicate stays: it belongs to the earlier upload.
+   */
+  discard(stored: StoredImage): Promise<void>;
 }
 
 type Chunks = AsyncIterator<Buffer>;
@@ -67,6 +80,33 @@ async function skipRest(chunks: Chunks, content: Readable): Promise<void> {
   content.resume();
 }
 
+type RecognisedImage = Extract<HeadInspection, { kind: 'image' }>;
+
+interface ContentRules {
+  readonly allowedTypes: readonly ImageType[];
+  readonly maxPixels: number;
+}
+
+/** The image a file's head shows, or why it cannot be stored. */
+function judge(inspection: HeadInspection, filename: string, rules: ContentRules): RecognisedImage | AppError {
+  const accepted = `Accepted: ${rules.allowedTypes.join(', ')}.`;
+  if (inspection.kind !== 'image') {
+    const reason = inspection.kind === 'unrecognised' ? inspection.reason : '';
+    return new AppError('unsupported-image-type', `${filename}: ${reason} ${accepted}`);
+  }
+  if (!rules.allowedTypes.includes(inspection.type)) {
+    return new AppError('unsupported-image-type', `${filename}: images of type "${inspection.type}" are not accepted. ${accepted}`);
+  }
+  const pixels = inspection.width * inspection.height;
+  if (pixels > rules.maxPixels) {
+    return new AppError(
+      'too-many-pixels',
+      `${filename} is ${inspection.width}×${inspection.height}, ${pixels} pixels; at most ${rules.maxPixels} pixels are accepted.`,
+    );
+  }
+  return inspection;
+}
+
 function fileTooLarge(maxFileSize: number): AppError {
   return new AppError('file-too-large', `Each file may be at most ${maxFileSize} bytes.`);
 }
@@ -90,34 +130,49 @@ async function nextPart(chunks: Chunks): Promise<Buffer | undefined> {
 }
 
 export function createImageService(repository: ImageRepository, options: ImageServiceOptions): ImageService {
-  const { maxFileSize, logger, cache } = options;
+  const { maxFileSize, logger, cache, dedup } = options;
 
-  async function store({ content, filename }: IncomingImage): Promise<ImageRecord> {
+  async function store({ content, filename }: IncomingImage): Promise<StoredImage> {
     // Never destroy the source: a multipart parser waits for each part to be read to its end.
     const chunks: Chunks = content.iterator({ destroyOnReturn: false });
     const head = await readHead(chunks);
-    if (head.inspection.kind !== 'image') {
+    const verdict = judge(head.inspection, filename, options);
+    if (verdict instanceof AppError) {
       await skipRest(chunks, content);
-      const reason = head.inspection.kind === 'rejected' ? head.inspection.reason : '';
-      throw new AppError('unsupported-image-type', `${filename}: ${reason} Accepted: JPEG, PNG, GIF, WebP, AVIF.`);
+      throw verdict;
     }
-    const upload = repository.openUpload({ filename, contentType: head.inspection.contentType });
+    const { contentType, width, height } = verdict;
+    const upload = repository.openUpload({ filename, contentType, width, height });
     try {
       const sha256 = await copyAll(head.bytes, chunks, upload, maxFileSize);
-      return await upload.finish({ sha256 });
+      const image = await upload.finish({ sha256 });
+      return dedup ? await keepOneCopy(image, sha256) : { image, duplicate: false };
     } catch (error) {
       await skipRest(chunks, content);
-      await discard(upload.id);
+      await removeQuietly(upload.id);
       throw error;
     }
   }
 
   /**
+   * The new file is complete before it claims its content, so the holder of a claim is always
+   * readable; the file that loses the claim is removed and the holder answered instead.
+   */
+  async function keepOneCopy(image: ImageRecord, sha256: string): Promise<StoredImage> {
+    const holderId = await repository.claimContent(sha256, image.id);
+    if (holderId === image.id) return { image, duplicate: false };
+    const holder = await repository.findById(holderId);
+    if (!holder) return { image, duplicate: false };
+    await removeQuietly(image.id);
+    return { image: holder, duplicate: true };
+  }
+
+  /**
    * Never fails. A busy database (FerretDB answers SQLITE_BUSY under load) gets a few more
    * tries; an unreachable one gets none, so that the client's answer is not held up. What is
-   * left is logged with its id for someone to remove.
+   * left is logged with its id, and the orphan sweeper removes it later.
    */
-  async function discard(id: string): Promise<void> {
+  async function removeQuietly(id: string): Promise<void> {
     cache.forget(id);
     for (const [attempt, delayMs] of CLEANUP_RETRY_DELAYS_MS.entries()) {
       await sleep(delayMs);
@@ -134,6 +189,10 @@ export function createImageService(repository: ImageRepository, options: ImageSe
       }
     }
   }
+
+  const discard = async ({ image, duplicate }: StoredImage): Promise<void> => {
+    if (!duplicate) await removeQuietly(image.id);
+  };
 
   return { store, discard };
 }

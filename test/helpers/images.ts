@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 
 export type Format = 'png' | 'jpeg' | 'gif' | 'webp' | 'avif';
@@ -33,3 +34,36 @@ export function sha256(bytes: Uint8Array): string {
 export const svgWithScript = Buffer.from(
   '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>',
 );
+
+/**
+ * A PNG whose header claims `width`×`height` pixels, followed by noise up to `totalBytes`:
+ * a decompression bomb as an upload sees it, a few hundred KB that would decode to gigabytes.
+ */
+export function pngClaiming(width: number, height: number, totalBytes: number): Buffer {
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const header = Buffer.alloc(4 + 4 + 13 + 4);
+  header.writeUInt32BE(13, 0);
+  header.write('IHDR', 4, 'latin1');
+  header.writeUInt32BE(width, 8);
+  header.writeUInt32BE(height, 12);
+  header.writeUInt8(8, 16);
+  header.writeUInt8(2, 17);
+  header.writeUInt32BE(crc32(header.subarray(4, 21)), 21);
+  return Buffer.concat([signature, header, randomBytes(Math.max(0, totalBytes - signature.length - header.length))]);
+}
+
+/** A 2×2 24-bit BMP: a real image of a type outside the default allow-list. */
+export function makeBmp(): Buffer {
+  const rowBytes = 8;
+  const bmp = Buffer.alloc(54 + rowBytes * 2);
+  bmp.write('BM', 0, 'latin1');
+  bmp.writeUInt32LE(bmp.length, 2);
+  bmp.writeUInt32LE(54, 10);
+  bmp.writeUInt32LE(40, 14);
+  bmp.writeInt32LE(2, 18);
+  bmp.writeInt32LE(2, 22);
+  bmp.writeUInt16LE(1, 26);
+  bmp.writeUInt16LE(24, 28);
+  randomBytes(rowBytes * 2).copy(bmp, 54);
+  return bmp;
+}

@@ -4,18 +4,14 @@ import type { Express } from 'express';
 import type { Db } from 'mongodb';
 import { pino } from 'pino';
 import { createApp, createExpressApp, type AppDependencies } from '../../src/app';
+import { loadConfig } from '../../src/config';
 import { connectDatabase } from '../../src/database/connect';
+import { ensureImageIndexes } from '../../src/images/image-repository';
 
 export type TestConfig = AppDependencies['config'];
 
-export const defaultTestConfig: TestConfig = {
-  bucketName: 'images',
-  maxFileSize: 50 * 1024 * 1024,
-  maxFiles: 10,
-  cacheMaxBytes: 64 * 1024 * 1024,
-  cacheMaxItemBytes: 1024 * 1024,
-  corsOrigins: '*',
-};
+/** The defaults a server started with no settings would have. */
+export const defaultTestConfig: TestConfig = loadConfig({});
 
 export interface TestApp {
   /** The app as served: the lean read path in front of Express. */
@@ -48,6 +44,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = { ...defaultTestConfig, ...options.config };
   const { connection } = await connectDatabase(options.uri ?? sharedUri(), options.timeoutMs ?? 5000);
   const db = connection.getClient().db(`test-${randomUUID().slice(0, 8)}`);
+  await ensureImageIndexes(db, config.bucketName);
   const deps = { config, logger: pino({ level: 'silent' }), db };
   return {
     app: createApp(deps),

@@ -32,6 +32,7 @@ describe('upload then download', () => {
             contentType: contentTypes[format],
             size: bytes.length,
             url: expect.stringMatching(/^\/image\/[0-9a-f]{24}$/) as unknown,
+            duplicate: false,
           },
         ],
       });
@@ -53,7 +54,7 @@ describe('upload then download', () => {
     const image = onlyUploadedImage(uploaded);
     expect(image.contentType).toBe('image/webp');
     const stored = await api.db.collection('images.files').findOne({ filename: 'notes.txt' });
-    expect(stored?.metadata).toEqual({ contentType: 'image/webp', sha256: sha256(bytes) });
+    expect(stored?.metadata).toEqual({ contentType: 'image/webp', width: 64, height: 48, sha256: sha256(bytes) });
     const downloaded = await download(api.app, image.url);
     expect(downloaded.headers['content-type']).toBe('image/webp');
   });

@@ -10,6 +10,9 @@ describe('loadConfig', () => {
       maxFileSize: 50 * 1024 * 1024,
       maxFiles: 10,
       bucketName: 'images',
+      allowedTypes: ['jpeg', 'png', 'gif', 'webp', 'avif'],
+      maxPixels: 50_000_000,
+      dedup: false,
       cacheMaxBytes: 64 * 1024 * 1024,
       cacheMaxItemBytes: 1024 * 1024,
       corsOrigins: '*',
@@ -24,6 +27,9 @@ describe('loadConfig', () => {
       MAX_FILE_SIZE: '1048576',
       MAX_FILES: '3',
       BUCKET_NAME: 'photos',
+      ALLOWED_TYPES: 'PNG, jpeg,png, bmp',
+      MAX_PIXELS: '1000000',
+      DEDUP: 'true',
     });
 
     expect(config).toMatchObject({
@@ -32,6 +38,9 @@ describe('loadConfig', () => {
       maxFileSize: 1048576,
       maxFiles: 3,
       bucketName: 'photos',
+      allowedTypes: ['png', 'jpeg', 'bmp'],
+      maxPixels: 1_000_000,
+      dedup: true,
     });
   });
 
@@ -59,6 +68,9 @@ describe('loadConfig', () => {
     ['BUCKET_NAME', 'my images', /^Invalid configuration: BUCKET_NAME must be 1 to 64 letters/],
     ['LOG_LEVEL', 'loud', /^Invalid configuration: LOG_LEVEL /],
     ['CACHE_MAX_BYTES', '-1', /^Invalid configuration: CACHE_MAX_BYTES must be a whole number/],
+    ['ALLOWED_TYPES', 'png,svg', /^Invalid configuration: ALLOWED_TYPES must be a comma-separated list of: jpeg, png, gif, webp, avif, bmp, tiff, ico /],
+    ['MAX_PIXELS', '0', /^Invalid configuration: MAX_PIXELS must be at least 1/],
+    ['DEDUP', 'yes', /^Invalid configuration: DEDUP must be true or false/],
     ['CORS_ORIGINS', 'example.com', /^Invalid configuration: CORS_ORIGINS must be \* or a comma-separated list/],
   ])('when %s is %p, then start-up stops with one line naming it', (variable, value, message) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);

@@ -9,6 +9,8 @@ function record(id: string): ImageRecord {
     size: 10,
     uploadDate: new Date(0),
     sha256: undefined,
+    width: undefined,
+    height: undefined,
     chunkSize: 261120,
   };
 }
