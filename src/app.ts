@@ -14,7 +14,7 @@ import type { Logger } from './logger';
 export interface AppDependencies {
   readonly config: Pick<
     Config,
-    'bucketName' | 'maxFileSize' | 'maxFiles' | 'cacheMaxBytes' | 'cacheMaxItemBytes' | 'corsOrigins'
+    'bucketName' | 'maxFileSize' | 'maxFiles' | 'cacheMaxBytes' | 'cacheMaxItemBytes' | 'corsOrigins' | 'apiKeys'
   >;
   readonly logger: Logger;
   readonly db: Db;

@@ -9,6 +9,8 @@ export const errorCatalog = {
   'unexpected-field': { status: 400, title: 'Unexpected file field' },
   'invalid-id': { status: 400, title: 'Malformed image id' },
   'malformed-request': { status: 400, title: 'Malformed request' },
+  'missing-api-key': { status: 401, title: 'API key required' },
+  'invalid-api-key': { status: 403, title: 'Invalid API key' },
   'image-not-found': { status: 404, title: 'Image not found' },
   'route-not-found': { status: 404, title: 'Route not found' },
   'file-too-large': { status: 413, title: 'File too large' },

@@ -1,5 +1,7 @@
 import { Router, type Request } from 'express';
 import { AppError } from '../errors/app-error';
+import { createApiKeyGuard } from '../http/api-key-guard';
+import { createApiKeys } from '../http/api-keys';
 import { corsPreflightHeaders, type CorsOrigins } from '../http/cors';
 import type { ImageReadHandler } from './image-read-handler';
 import type { ImageRecord } from './image-repository';
@@ -8,6 +10,8 @@ import { createUploadMiddleware, UPLOAD_FIELD, type UploadLimits } from './uploa
 
 export interface ImageRouterOptions extends UploadLimits {
   readonly corsOrigins: CorsOrigins;
+  /** Keys that writes need; none: anyone may write. */
+  readonly apiKeys: readonly string[];
 }
 
 function toUploadedImage(image: ImageRecord) {
@@ -31,8 +35,10 @@ function storedImages(req: Request): ImageRecord[] {
 
 export function createImageRouter(images: ImageService, readImage: ImageReadHandler, options: ImageRouterOptions): Router {
   const router = Router();
+  const requireApiKey = createApiKeyGuard(createApiKeys(options.apiKeys));
 
-  router.post('/upload', createUploadMiddleware(images, options), (req, res) => {
+  // It refuses before the body is parsed, so that a refused upload stores nothing.
+  router.post('/upload', requireApiKey, createUploadMiddleware(images, options), (req, res) => {
     const stored = storedImages(req);
     // Nobody would ever learn the ids of images whose answer never reached the client.
     const discardAll = () => Promise.all(stored.map((image) => images.discard(image.id)));

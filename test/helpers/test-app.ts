@@ -15,6 +15,7 @@ export const defaultTestConfig: TestConfig = {
   cacheMaxBytes: 64 * 1024 * 1024,
   cacheMaxItemBytes: 1024 * 1024,
   corsOrigins: '*',
+  apiKeys: [],
 };
 
 export interface TestApp {
