@@ -14,7 +14,15 @@ import type { Logger } from './logger';
 export interface AppDependencies {
   readonly config: Pick<
     Config,
-    'bucketName' | 'maxFileSize' | 'maxFiles' | 'cacheMaxBytes' | 'cacheMaxItemBytes' | 'corsOrigins' | 'apiKeys'
+    | 'bucketName'
+    | 'maxFileSize'
+    | 'maxFiles'
+    | 'cacheMaxBytes'
+    | 'cacheMaxItemBytes'
+    | 'corsOrigins'
+    | 'apiKeys'
+    | 'uploadRateLimit'
+    | 'trustProxy'
   >;
   readonly logger: Logger;
   readonly db: Db;
@@ -34,7 +42,9 @@ function buildParts({ config, logger, db }: AppDependencies): Parts {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.use('/image', createImageRouter(images, readImage, config));
+  // The upload limit counts clients by address; behind proxies, that is in their X-Forwarded-For.
+  app.set('trust proxy', config.trustProxy);
+  app.use('/image', createImageRouter(images, readImage, { ...config, logger }));
   app.use(routeNotFound);
   app.use(problemResponder(logger));
   return { express: app, readImage };

@@ -18,6 +18,7 @@ export const errorCatalog = {
   'form-too-large': { status: 413, title: 'Form too large' },
   'unsupported-image-type': { status: 415, title: 'Unsupported image type' },
   'range-not-satisfiable': { status: 416, title: 'Range not satisfiable' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
   'internal-error': { status: 500, title: 'Internal server error' },
   'database-unavailable': { status: 503, title: 'Database unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;

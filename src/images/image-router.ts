@@ -3,12 +3,13 @@ import { AppError } from '../errors/app-error';
 import { createApiKeyGuard } from '../http/api-key-guard';
 import { createApiKeys } from '../http/api-keys';
 import { corsPreflightHeaders, type CorsOrigins } from '../http/cors';
+import { createUploadRateLimit, type UploadRateLimitOptions } from '../http/upload-rate-limit';
 import type { ImageReadHandler } from './image-read-handler';
 import type { ImageRecord } from './image-repository';
 import type { ImageService } from './image-service';
 import { createUploadMiddleware, UPLOAD_FIELD, type UploadLimits } from './upload-middleware';
 
-export interface ImageRouterOptions extends UploadLimits {
+export interface ImageRouterOptions extends UploadLimits, UploadRateLimitOptions {
   readonly corsOrigins: CorsOrigins;
   /** Keys that writes need; none: anyone may write. */
   readonly apiKeys: readonly string[];
@@ -35,10 +36,12 @@ function storedImages(req: Request): ImageRecord[] {
 
 export function createImageRouter(images: ImageService, readImage: ImageReadHandler, options: ImageRouterOptions): Router {
   const router = Router();
-  const requireApiKey = createApiKeyGuard(createApiKeys(options.apiKeys));
+  const apiKeys = createApiKeys(options.apiKeys);
+  const requireApiKey = createApiKeyGuard(apiKeys);
+  const limitUploads = createUploadRateLimit(apiKeys, options);
 
-  // It refuses before the body is parsed, so that a refused upload stores nothing.
-  router.post('/upload', requireApiKey, createUploadMiddleware(images, options), (req, res) => {
+  // Both refuse before the body is parsed, so that a refused upload stores nothing.
+  router.post('/upload', limitUploads, requireApiKey, createUploadMiddleware(images, options), (req, res) => {
     const stored = storedImages(req);
     // Nobody would ever learn the ids of images whose answer never reached the client.
     const discardAll = () => Promise.all(stored.map((image) => images.discard(image.id)));

@@ -16,6 +16,8 @@ export const defaultTestConfig: TestConfig = {
   cacheMaxItemBytes: 1024 * 1024,
   corsOrigins: '*',
   apiKeys: [],
+  uploadRateLimit: 0,
+  trustProxy: 0,
 };
 
 export interface TestApp {
