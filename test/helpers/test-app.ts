@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import type { Express } from 'express';
 import type { Db } from 'mongodb';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createApp, createExpressApp, type AppDependencies } from '../../src/app';
 import { connectDatabase } from '../../src/database/connect';
 
@@ -38,6 +38,8 @@ export interface TestAppOptions {
   readonly config?: Partial<TestConfig>;
   readonly uri?: string;
   readonly timeoutMs?: number;
+  /** Where the app logs; by default nowhere. */
+  readonly logger?: Logger;
 }
 
 function sharedUri(): string {
@@ -51,7 +53,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = { ...defaultTestConfig, ...options.config };
   const { connection } = await connectDatabase(options.uri ?? sharedUri(), options.timeoutMs ?? 5000);
   const db = connection.getClient().db(`test-${randomUUID().slice(0, 8)}`);
-  const deps = { config, logger: pino({ level: 'silent' }), db };
+  const deps = { config, logger: options.logger ?? pino({ level: 'silent' }), db };
   return {
     app: createApp(deps),
     expressApp: createExpressApp(deps),
