@@ -24,6 +24,9 @@ export interface AppDependencies {
     | 'cacheMaxBytes'
     | 'cacheMaxItemBytes'
     | 'corsOrigins'
+    | 'apiKeys'
+    | 'uploadRateLimit'
+    | 'trustProxy'
   >;
   readonly logger: Logger;
   readonly db: Db;
@@ -45,7 +48,9 @@ function buildParts({ config, logger, db }: AppDependencies): Parts {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.use('/image', createImageRouter({ images, catalog, readImage }, config));
+  // The upload limit counts clients by address; behind proxies, that is in their X-Forwarded-For.
+  app.set('trust proxy', config.trustProxy);
+  app.use('/image', createImageRouter({ images, catalog, readImage }, { ...config, logger }));
   app.use(routeNotFound);
   app.use(problemResponder(logger));
   return { express: app, readImage };

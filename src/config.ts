@@ -35,6 +35,22 @@ const booleanFlag = (fallback: boolean) =>
     .transform((value) => value === 'true')
     .default(fallback);
 
+/** Printable ASCII without spaces or commas (the separator), long enough not to be guessed. */
+const API_KEY = /^[!-+\--~]{16,}$/;
+
+function apiKeyList() {
+  return z.string().transform((value, context) => {
+    const keys = value.split(',').map((key) => key.trim());
+    const invalid = keys.findIndex((key) => !API_KEY.test(key));
+    if (invalid === -1) return Object.freeze([...new Set(keys)]);
+    context.addIssue({
+      code: 'custom',
+      message: `key ${invalid + 1} of ${keys.length} must be at least 16 printable ASCII characters, without spaces or commas`,
+    });
+    return z.NEVER;
+  });
+}
+
 const environmentSchema = z.object({
   PORT: integer(0, 65535, 3000),
   MONGODB_URI: z
@@ -61,6 +77,9 @@ const environmentSchema = z.object({
     .trim()
     .regex(/^(\*|https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*)$/, 'must be * or a comma-separated list of origins such as https://example.com')
     .default('*'),
+  API_KEYS: apiKeyList().optional(),
+  UPLOAD_RATE_LIMIT: integer(0, 1_000_000, 60),
+  TRUST_PROXY: integer(0, 10, 0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -83,6 +102,12 @@ export interface Config {
   readonly cacheMaxBytes: number;
   readonly cacheMaxItemBytes: number;
   readonly corsOrigins: CorsOrigins;
+  /** Keys that uploads need; empty: anyone may upload. */
+  readonly apiKeys: readonly string[];
+  /** Uploads per client per minute; 0 turns the limit off. */
+  readonly uploadRateLimit: number;
+  /** How many proxies in front of us to trust for the client's address (X-Forwarded-For). */
+  readonly trustProxy: number;
   readonly logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
 }
 
@@ -95,6 +120,9 @@ export class ConfigError extends Error {
 }
 
 type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Variables whose values are never echoed in an error: they hold keys or passwords. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['API_KEYS', 'MONGODB_URI']);
 
 /** Empty values count as unset, so that a blank line in .env falls back to the default. */
 function withoutBlankValues(environment: Environment): Record<string, string> {
@@ -110,10 +138,8 @@ export function loadConfig(environment: Environment): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? 'environment');
-    const value = environment[variable];
-    throw new ConfigError(
-      `Invalid configuration: ${variable} ${issue?.message ?? 'is invalid'} (got ${JSON.stringify(value)})`,
-    );
+    const got = SECRET_VARIABLES.has(variable) ? '' : ` (got ${JSON.stringify(environment[variable])})`;
+    throw new ConfigError(`Invalid configuration: ${variable} ${issue?.message ?? 'is invalid'}${got}`);
   }
   const env = parsed.data;
   return Object.freeze({
@@ -130,6 +156,9 @@ export function loadConfig(environment: Environment): Config {
     cacheMaxBytes: env.CACHE_MAX_BYTES,
     cacheMaxItemBytes: env.CACHE_MAX_ITEM_BYTES,
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
+    apiKeys: env.API_KEYS ?? Object.freeze([]),
+    uploadRateLimit: env.UPLOAD_RATE_LIMIT,
+    trustProxy: env.TRUST_PROXY,
     logLevel: env.LOG_LEVEL,
   });
 }

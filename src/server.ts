@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   dotenv.config({ quiet: true });
   const config = loadConfig(process.env);
   const logger = createLogger(config);
+  if (config.apiKeys.length === 0) logger.warn('API_KEYS is unset: anyone may upload images');
 
   const { uri, embedded } = await resolveDatabaseUri(config, logger);
   const { connection, db } = await connectDatabase(uri, config.mongodbTimeoutMs);

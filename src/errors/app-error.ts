@@ -10,6 +10,8 @@ export const errorCatalog = {
   'invalid-id': { status: 400, title: 'Malformed image id' },
   'malformed-request': { status: 400, title: 'Malformed request' },
   'invalid-query': { status: 400, title: 'Invalid query parameter' },
+  'missing-api-key': { status: 401, title: 'API key required' },
+  'invalid-api-key': { status: 403, title: 'Invalid API key' },
   'image-not-found': { status: 404, title: 'Image not found' },
   'route-not-found': { status: 404, title: 'Route not found' },
   'file-too-large': { status: 413, title: 'File too large' },
@@ -18,6 +20,7 @@ export const errorCatalog = {
   'too-many-pixels': { status: 413, title: 'Image dimensions too large' },
   'unsupported-image-type': { status: 415, title: 'Unsupported image type' },
   'range-not-satisfiable': { status: 416, title: 'Range not satisfiable' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
   'internal-error': { status: 500, title: 'Internal server error' },
   'database-unavailable': { status: 503, title: 'Database unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;

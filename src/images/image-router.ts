@@ -1,14 +1,19 @@
 import { Router, type Request } from 'express';
 import { AppError } from '../errors/app-error';
+import { createApiKeyGuard } from '../http/api-key-guard';
+import { createApiKeys } from '../http/api-keys';
 import { corsPreflightHeaders, corsReadHeaders, type CorsOrigins } from '../http/cors';
+import { createUploadRateLimit, type UploadRateLimitOptions } from '../http/upload-rate-limit';
 import type { ImageCatalog } from './image-catalog';
 import type { ImageReadHandler } from './image-read-handler';
 import { encodeCursor, parseImageId, parseListQuery, toImageInfo } from './image-schemas';
 import type { ImageService, StoredImage } from './image-service';
 import { createUploadMiddleware, UPLOAD_FIELD, type UploadLimits } from './upload-middleware';
 
-export interface ImageRouterOptions extends UploadLimits {
+export interface ImageRouterOptions extends UploadLimits, UploadRateLimitOptions {
   readonly corsOrigins: CorsOrigins;
+  /** Keys that writes need; none: anyone may write. */
+  readonly apiKeys: readonly string[];
 }
 
 export interface ImageRouterServices {
@@ -42,8 +47,12 @@ export function createImageRouter(
   options: ImageRouterOptions,
 ): Router {
   const router = Router();
+  const apiKeys = createApiKeys(options.apiKeys);
+  const requireApiKey = createApiKeyGuard(apiKeys);
+  const limitUploads = createUploadRateLimit(apiKeys, options);
 
-  router.post('/upload', createUploadMiddleware(images, options), (req, res) => {
+  // Both refuse before the body is parsed, so that a refused upload stores nothing.
+  router.post('/upload', limitUploads, requireApiKey, createUploadMiddleware(images, options), (req, res) => {
     const stored = storedImages(req);
     // Nobody would ever learn the ids of images whose answer never reached the client.
     const discardAll = () => Promise.all(stored.map((image) => images.discard(image)));
@@ -74,7 +83,7 @@ export function createImageRouter(
   // Reads usually take the lean path in app.ts; this route serves the same answer to the rest.
   router.get('/:id', (req, res) => readImage(req, res, req.params.id));
 
-  router.delete('/:id', async (req, res) => {
+  router.delete('/:id', requireApiKey, async (req: Request<{ id: string }>, res) => {
     await catalog.remove(parseImageId(req.params.id));
     res.status(204).end();
   });

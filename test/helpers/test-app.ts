@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import type { Express } from 'express';
 import type { Db } from 'mongodb';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createApp, createExpressApp, type AppDependencies } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { connectDatabase } from '../../src/database/connect';
@@ -10,8 +10,8 @@ import { ensureImageIndexes } from '../../src/images/image-repository';
 
 export type TestConfig = AppDependencies['config'];
 
-/** The defaults a server started with no settings would have. */
-export const defaultTestConfig: TestConfig = loadConfig({});
+/** The defaults a server started with no settings would have, but no upload rate limit: its own tests set one. */
+export const defaultTestConfig: TestConfig = { ...loadConfig({}), uploadRateLimit: 0 };
 
 export interface TestApp {
   /** The app as served: the lean read path in front of Express. */
@@ -31,6 +31,8 @@ export interface TestAppOptions {
   readonly config?: Partial<TestConfig>;
   readonly uri?: string;
   readonly timeoutMs?: number;
+  /** Where the app logs; by default nowhere. */
+  readonly logger?: Logger;
 }
 
 function sharedUri(): string {
@@ -45,7 +47,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const { connection } = await connectDatabase(options.uri ?? sharedUri(), options.timeoutMs ?? 5000);
   const db = connection.getClient().db(`test-${randomUUID().slice(0, 8)}`);
   await ensureImageIndexes(db, config.bucketName);
-  const deps = { config, logger: pino({ level: 'silent' }), db };
+  const deps = { config, logger: options.logger ?? pino({ level: 'silent' }), db };
   return {
     app: createApp(deps),
     expressApp: createExpressApp(deps),

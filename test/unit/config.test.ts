@@ -16,8 +16,44 @@ describe('loadConfig', () => {
       cacheMaxBytes: 64 * 1024 * 1024,
       cacheMaxItemBytes: 1024 * 1024,
       corsOrigins: '*',
+      apiKeys: [],
+      uploadRateLimit: 60,
+      trustProxy: 0,
       logLevel: 'info',
     });
+  });
+
+  test('when API_KEYS lists keys, then they are kept as a frozen list without spaces or repeats', () => {
+    const config = loadConfig({ API_KEYS: 'first-key-0123456789 , second-key-abcdefghij,first-key-0123456789' });
+
+    expect(config.apiKeys).toEqual(['first-key-0123456789', 'second-key-abcdefghij']);
+    expect(Object.isFrozen(config.apiKeys)).toBe(true);
+  });
+
+  test('when UPLOAD_RATE_LIMIT and TRUST_PROXY are set, then they are parsed as numbers', () => {
+    expect(loadConfig({ UPLOAD_RATE_LIMIT: '0', TRUST_PROXY: '2' })).toMatchObject({ uploadRateLimit: 0, trustProxy: 2 });
+  });
+
+  test.each([
+    ['a key that is too short', 'short-key', 'key 1 of 1'],
+    ['a key with a space', 'first-key-0123456789,second key abcdefghij', 'key 2 of 2'],
+    ['an empty key', 'first-key-0123456789,,second-key-abcdefghij', 'key 2 of 3'],
+    ['a key with a non-ASCII character', 'clé-secrète-0123456789', 'key 1 of 1'],
+  ])('when API_KEYS has %s, then start-up stops naming the key by position, never by value', (_, value, position) => {
+    const load = () => loadConfig({ API_KEYS: value });
+
+    expect(load).toThrow(
+      `Invalid configuration: API_KEYS ${position} must be at least 16 printable ASCII characters, without spaces or commas`,
+    );
+    for (const key of value.split(',').filter((part) => part !== '')) {
+      expect(load).not.toThrow(key);
+    }
+  });
+
+  test('when MONGODB_URI is invalid, then its value, which may hold a password, is not echoed', () => {
+    expect(() => loadConfig({ MONGODB_URI: 'user:s3cret-password@db.internal' })).toThrow(
+      /^Invalid configuration: MONGODB_URI must be a mongodb:\/\/ or mongodb\+srv:\/\/ connection string$/,
+    );
   });
 
   test('when values are set, then they are parsed into their types', () => {
@@ -72,6 +108,8 @@ describe('loadConfig', () => {
     ['MAX_PIXELS', '0', /^Invalid configuration: MAX_PIXELS must be at least 1/],
     ['DEDUP', 'yes', /^Invalid configuration: DEDUP must be true or false/],
     ['CORS_ORIGINS', 'example.com', /^Invalid configuration: CORS_ORIGINS must be \* or a comma-separated list/],
+    ['UPLOAD_RATE_LIMIT', '-5', /^Invalid configuration: UPLOAD_RATE_LIMIT must be a whole number between 0 and 1000000 \(got "-5"\)$/],
+    ['TRUST_PROXY', 'true', /^Invalid configuration: TRUST_PROXY must be a whole number between 0 and 10/],
   ])('when %s is %p, then start-up stops with one line naming it', (variable, value, message) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(message);

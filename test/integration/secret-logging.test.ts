@@ -1,0 +1,59 @@
+import request from 'supertest';
+import { createLogger, type Logger } from '../../src/logger';
+import { upload } from '../helpers/http';
+import { makeImage } from '../helpers/images';
+import { startTestApp, type TestApp } from '../helpers/test-app';
+
+const KEY = 'logged-never-0123456789';
+const WRONG_KEY = 'wrong-guess-0123456789';
+
+/** A logger at its most talkative, writing into an array instead of stdout. */
+function capturingLogger(): { logger: Logger; output: () => string } {
+  const lines: string[] = [];
+  const logger = createLogger({ logLevel: 'trace' }, { write: (line: string) => lines.push(line) });
+  return { logger, output: () => lines.join('') };
+}
+
+const captured = capturingLogger();
+let api: TestApp;
+
+beforeAll(async () => {
+  api = await startTestApp({ config: { apiKeys: [KEY], uploadRateLimit: 2 }, logger: captured.logger });
+});
+
+afterAll(async () => {
+  await api.close();
+});
+
+describe('API keys in logs', () => {
+  test('when uploads succeed, fail, and are refused for their key or their rate, then no key is ever logged', async () => {
+    const withKey = (authorization: string) => request(api.app).post('/image/upload').set('Authorization', authorization);
+    const bytes = await makeImage('png');
+    const statuses = [
+      (await upload(api.app, [{ bytes, filename: 'a.png' }]).set('Authorization', `Bearer ${KEY}`)).status,
+      (await withKey(`Bearer ${KEY}`).send({ not: 'multipart' })).status,
+      (await withKey(`Bearer ${KEY}`)).status,
+      (await withKey(`Bearer ${WRONG_KEY}`)).status,
+      (await withKey(`Basic ${KEY}`)).status,
+      (await withKey(`Token ${KEY}`)).status,
+    ];
+
+    expect(statuses).toEqual([201, 400, 429, 403, 401, 429]);
+    for (const code of ['not-multipart', 'rate-limited', 'invalid-api-key', 'missing-api-key']) {
+      expect(captured.output()).toContain(code);
+    }
+    expect(captured.output()).not.toContain(KEY);
+    expect(captured.output()).not.toContain(WRONG_KEY);
+  });
+
+  test('when something logs request headers or the config, then the key is censored', () => {
+    const { logger, output } = capturingLogger();
+
+    logger.info({ req: { headers: { authorization: `Bearer ${KEY}` } } }, 'a request');
+    logger.info({ headers: { authorization: `Bearer ${KEY}` } }, 'some headers');
+    logger.info({ config: { apiKeys: [KEY] } }, 'the config');
+
+    expect(output()).not.toContain(KEY);
+    expect(output().match(/\[redacted\]/g)).toHaveLength(3);
+  });
+});
