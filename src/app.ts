@@ -11,6 +11,11 @@ import { createImageRepository } from './images/image-repository';
 import { createImageRouter } from './images/image-router';
 import { createImageService } from './images/image-service';
 import type { Logger } from './logger';
+import { createHealthRouter } from './health/health-router';
+import type { Lifecycle } from './health/lifecycle';
+import type { Metrics } from './observability/metrics';
+import { createRequestObserver, type RequestObserver } from './observability/request-observer';
+import { createDocsRouter } from './openapi/docs-router';
 
 export interface AppDependencies {
   readonly config: Pick<
@@ -30,16 +35,24 @@ export interface AppDependencies {
   >;
   readonly logger: Logger;
   readonly db: Db;
+  readonly metrics: Metrics;
+  /** Tells `/readyz` that shutdown has begun. */
+  readonly lifecycle: Lifecycle;
 }
 
 interface Parts {
   readonly express: Express;
   readonly readImage: ImageReadHandler;
+  readonly observe: RequestObserver;
 }
 
-function buildParts({ config, logger, db }: AppDependencies): Parts {
+function buildParts({ config, logger, db, metrics, lifecycle }: AppDependencies): Parts {
   const repository = createImageRepository(db, config.bucketName);
-  const cache = createImageCache({ maxBytes: config.cacheMaxBytes, maxItemBytes: config.cacheMaxItemBytes });
+  const cache = createImageCache({
+    maxBytes: config.cacheMaxBytes,
+    maxItemBytes: config.cacheMaxItemBytes,
+    onLookup: (part, hit) => metrics.countCacheLookup(part, hit),
+  });
   const images = createImageService(repository, { ...config, logger, cache });
   const reader = createImageReader(repository, cache);
   const catalog = createImageCatalog(repository, reader, cache);
@@ -51,14 +64,27 @@ function buildParts({ config, logger, db }: AppDependencies): Parts {
   // The upload limit counts clients by address; behind proxies, that is in their X-Forwarded-For.
   app.set('trust proxy', config.trustProxy);
   app.use('/image', createImageRouter({ images, catalog, readImage }, { ...config, logger }));
+  app.use(createHealthRouter(db, lifecycle));
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use(createDocsRouter());
   app.use(routeNotFound);
   app.use(problemResponder(logger));
-  return { express: app, readImage };
+  return { express: app, readImage, observe: createRequestObserver(logger, metrics) };
 }
 
 /** Every route through Express, reads included; the lean path below must answer the same. */
 export function createExpressApp(deps: AppDependencies): Express {
-  return buildParts(deps).express;
+  const parts = buildParts(deps);
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((req, res, next) => {
+    parts.observe(req, res);
+    next();
+  });
+  app.use(parts.express);
+  return app;
 }
 
 const IMAGE_PATH = /^\/image\/([^/?#]+)(?:[?#].*)?$/;
@@ -81,8 +107,9 @@ function leanImageId(req: IncomingMessage): string | undefined {
  * the same handler Express would call; everything else goes through Express.
  */
 export function createApp(deps: AppDependencies): RequestListener {
-  const { express: app, readImage } = buildParts(deps);
+  const { express: app, readImage, observe } = buildParts(deps);
   return (req: IncomingMessage, res: ServerResponse) => {
+    observe(req, res);
     const answer = (error: unknown) => sendProblem(deps.logger, error, req, res);
     try {
       const id = leanImageId(req);

@@ -4,7 +4,10 @@ import { createApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { connectDatabase } from './database/connect';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-database';
+import { createLifecycle } from './health/lifecycle';
 import { ensureImageIndexes } from './images/image-repository';
+import { observeDatabaseCommands } from './observability/database-metrics';
+import { createMetrics } from './observability/metrics';
 import { createLogger, type Logger } from './logger';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -37,11 +40,15 @@ async function main(): Promise<void> {
   connection.on('reconnected', () => logger.info('database connection back'));
   connection.on('error', (error: unknown) => logger.error({ err: error }, 'database error'));
 
-  const server = await listen(createApp({ config, logger, db }), config.port);
+  const metrics = createMetrics();
+  observeDatabaseCommands(connection.getClient(), metrics);
+  const lifecycle = createLifecycle();
+  const server = await listen(createApp({ config, logger, db, metrics, lifecycle }), config.port);
   logger.info({ port: config.port }, `listening on http://localhost:${config.port}`);
 
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal }, 'shutting down');
+    lifecycle.beginShutdown();
     // Requests still running after this long are cut, so that a stuck client cannot hold the exit.
     const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_DEADLINE_MS).unref();
     try {

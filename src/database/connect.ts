@@ -16,6 +16,8 @@ export async function connectDatabase(uri: string, timeoutMs: number): Promise<D
     bufferCommands: false,
     autoIndex: false,
     autoCreate: false,
+    // Command events feed the database timing metrics.
+    monitorCommands: true,
   });
   await connection.asPromise();
   if (!connection.db) throw new Error('mongoose connected without a database handle');

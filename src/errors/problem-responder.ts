@@ -32,6 +32,13 @@ function requestedPath(req: IncomingMessage): string | undefined {
   return 'originalUrl' in req && typeof req.originalUrl === 'string' ? req.originalUrl : req.url;
 }
 
+const sentProblemCodes = new WeakMap<ServerResponse, string>();
+
+/** The code of the problem this response carried, for the request's log line and metrics. */
+export function problemCodeOf(res: ServerResponse): string | undefined {
+  return sentProblemCodes.get(res);
+}
+
 export const routeNotFound: RequestHandler = (req) => {
   throw new AppError('route-not-found', `No route for ${req.method} ${req.path}.`);
 };
@@ -42,6 +49,7 @@ export const routeNotFound: RequestHandler = (req) => {
  */
 export function sendProblem(logger: Logger, error: unknown, req: IncomingMessage, res: ServerResponse): void {
   const problem = toAppError(error);
+  sentProblemCodes.set(res, problem.code);
   const logLevel = problem.status >= 500 ? 'error' : 'debug';
   logger[logLevel]({ err: error, method: req.method, url: requestedPath(req), code: problem.code }, problem.title);
 

@@ -6,6 +6,8 @@ export interface ImageCacheOptions {
   readonly maxBytes: number;
   /** Bodies larger than this are always streamed from the database. */
   readonly maxItemBytes: number;
+  /** Told of every lookup, for the hit and miss counts. */
+  readonly onLookup?: (part: 'record' | 'body', hit: boolean) => void;
 }
 
 /** Hot images in memory, least recently used out first, sized by the bytes they hold. */
@@ -27,17 +29,24 @@ function sizeOf(entry: Entry): number {
   return Buffer.isBuffer(entry) ? entry.length : RECORD_OVERHEAD_BYTES + entry.filename.length * 2;
 }
 
-const disabledCache: ImageCache = {
-  maxItemBytes: 0,
-  getRecord: () => undefined,
-  setRecord: () => undefined,
-  getBody: () => undefined,
-  setBody: () => undefined,
-  forget: () => undefined,
-};
-
 export function createImageCache(options: ImageCacheOptions): ImageCache {
-  if (options.maxBytes === 0) return disabledCache;
+  const onLookup = options.onLookup ?? (() => undefined);
+  if (options.maxBytes === 0) {
+    return {
+      maxItemBytes: 0,
+      getRecord: () => {
+        onLookup('record', false);
+        return undefined;
+      },
+      setRecord: () => undefined,
+      getBody: () => {
+        onLookup('body', false);
+        return undefined;
+      },
+      setBody: () => undefined,
+      forget: () => undefined,
+    };
+  }
   const entries = new LRUCache<string, Entry>({ maxSize: options.maxBytes, sizeCalculation: sizeOf });
   const maxItemBytes = Math.min(options.maxItemBytes, options.maxBytes);
 
@@ -45,12 +54,16 @@ export function createImageCache(options: ImageCacheOptions): ImageCache {
     maxItemBytes,
     getRecord: (id) => {
       const entry = entries.get(`record:${id}`);
-      return entry && !Buffer.isBuffer(entry) ? entry : undefined;
+      const record = entry && !Buffer.isBuffer(entry) ? entry : undefined;
+      onLookup('record', record !== undefined);
+      return record;
     },
     setRecord: (record) => entries.set(`record:${record.id}`, record),
     getBody: (id) => {
       const entry = entries.get(`body:${id}`);
-      return Buffer.isBuffer(entry) ? entry : undefined;
+      const body = Buffer.isBuffer(entry) ? entry : undefined;
+      onLookup('body', body !== undefined);
+      return body;
     },
     setBody: (id, body) => {
       if (body.length <= maxItemBytes) entries.set(`body:${id}`, body);

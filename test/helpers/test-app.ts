@@ -6,7 +6,10 @@ import { pino, type Logger } from 'pino';
 import { createApp, createExpressApp, type AppDependencies } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { connectDatabase } from '../../src/database/connect';
+import { createLifecycle, type Lifecycle } from '../../src/health/lifecycle';
 import { ensureImageIndexes } from '../../src/images/image-repository';
+import { observeDatabaseCommands } from '../../src/observability/database-metrics';
+import { createMetrics, type Metrics } from '../../src/observability/metrics';
 
 export type TestConfig = AppDependencies['config'];
 
@@ -20,6 +23,8 @@ export interface TestApp {
   readonly expressApp: Express;
   readonly db: Db;
   readonly config: TestConfig;
+  readonly metrics: Metrics;
+  readonly lifecycle: Lifecycle;
   /** How many files and chunks the bucket holds, as a user inspecting the database would count them. */
   readonly stored: () => Promise<{ files: number; chunks: number }>;
   /** Cuts the app off its database: whatever it still answers comes from memory. */
@@ -47,12 +52,17 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const { connection } = await connectDatabase(options.uri ?? sharedUri(), options.timeoutMs ?? 5000);
   const db = connection.getClient().db(`test-${randomUUID().slice(0, 8)}`);
   await ensureImageIndexes(db, config.bucketName);
-  const deps = { config, logger: options.logger ?? pino({ level: 'silent' }), db };
+  const metrics = createMetrics();
+  observeDatabaseCommands(connection.getClient(), metrics);
+  const lifecycle = createLifecycle();
+  const deps = { config, logger: options.logger ?? pino({ level: 'silent' }), db, metrics, lifecycle };
   return {
     app: createApp(deps),
     expressApp: createExpressApp(deps),
     db,
     config,
+    metrics,
+    lifecycle,
     stored: async () => ({
       files: await db.collection(`${config.bucketName}.files`).countDocuments(),
       chunks: await db.collection(`${config.bucketName}.chunks`).countDocuments(),

@@ -1,0 +1,33 @@
+import { Router } from 'express';
+import type { Db } from 'mongodb';
+import type { Lifecycle } from './lifecycle';
+
+/** A load balancer probes often and wants a quick answer: a database slower than this is not ready. */
+export const READY_PING_TIMEOUT_MS = 1000;
+
+async function databaseAnswers(db: Db): Promise<boolean> {
+  try {
+    await db.command({ ping: 1 }, { timeoutMS: READY_PING_TIMEOUT_MS });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `/healthz`: the process answers. `/readyz`: send it traffic (database reachable, not shutting down). */
+export function createHealthRouter(db: Db, lifecycle: Lifecycle): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    res.set('Cache-Control', 'no-store');
+    if (lifecycle.shuttingDown) {
+      res.status(503).json({ status: 'shutting-down' });
+      return;
+    }
+    const ready = await databaseAnswers(db);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready' });
+  });
+  return router;
+}

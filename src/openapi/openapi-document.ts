@@ -1,0 +1,227 @@
+import { errorCatalog, type ErrorCode } from '../errors/app-error';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../images/image-schemas';
+
+type Schema = Readonly<Record<string, unknown>>;
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const nullable = (type: string): Schema => ({ type: [type, 'null'] });
+
+const schemas: Record<string, Schema> = {
+  Problem: {
+    type: 'object',
+    description: 'RFC 9457 problem details; `code` is stable and safe to switch on.',
+    required: ['type', 'title', 'status', 'detail', 'code', 'instance'],
+    properties: {
+      type: { type: 'string', pattern: '^urn:image-api:problem:' },
+      title: { type: 'string' },
+      status: { type: 'integer', minimum: 400, maximum: 599 },
+      detail: { type: 'string' },
+      code: { type: 'string', enum: Object.keys(errorCatalog) },
+      instance: { type: 'string' },
+    },
+    additionalProperties: false,
+  },
+  UploadedImage: {
+    type: 'object',
+    required: ['id', 'filename', 'contentType', 'size', 'url', 'duplicate'],
+    properties: {
+      id: ref('ImageId'),
+      filename: { type: 'string' },
+      contentType: { type: 'string' },
+      size: { type: 'integer', minimum: 0 },
+      url: { type: 'string' },
+      duplicate: { type: 'boolean', description: 'The bytes were already stored (DEDUP=true): `id` is that image.' },
+    },
+    additionalProperties: false,
+  },
+  UploadResult: {
+    type: 'object',
+    required: ['message', 'images'],
+    properties: { message: { type: 'string' }, images: { type: 'array', items: ref('UploadedImage'), minItems: 1 } },
+    additionalProperties: false,
+  },
+  ImageInfo: {
+    type: 'object',
+    required: ['id', 'filename', 'contentType', 'size', 'width', 'height', 'sha256', 'uploadDate', 'url'],
+    properties: {
+      id: ref('ImageId'),
+      filename: { type: 'string' },
+      contentType: { type: 'string' },
+      size: { type: 'integer', minimum: 0 },
+      width: nullable('integer'),
+      height: nullable('integer'),
+      sha256: { type: ['string', 'null'], pattern: '^[0-9a-f]{64}$' },
+      uploadDate: { type: 'string', format: 'date-time' },
+      url: { type: 'string' },
+    },
+    additionalProperties: false,
+  },
+  ImagePage: {
+    type: 'object',
+    required: ['images', 'next'],
+    properties: {
+      images: { type: 'array', items: ref('ImageInfo') },
+      next: { ...nullable('string'), description: 'The `cursor` of the next page; null on the last one.' },
+    },
+    additionalProperties: false,
+  },
+  ImageId: { type: 'string', pattern: '^[0-9a-f]{24}$' },
+  Health: {
+    type: 'object',
+    required: ['status'],
+    properties: { status: { type: 'string', enum: ['ok', 'ready', 'not-ready', 'shutting-down'] } },
+    additionalProperties: false,
+  },
+};
+
+/** One response per status, listing every code that status can carry. */
+function problems(...codes: ErrorCode[]): Record<string, Schema> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) {
+    const status = errorCatalog[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, listed]) => [
+      String(status),
+      {
+        description: listed.map((code) => `\`${code}\`: ${errorCatalog[code].title}`).join('; '),
+        content: { 'application/problem+json': { schema: ref('Problem') } },
+      },
+    ]),
+  );
+}
+
+const json = (description: string, schema: Schema): Schema => ({ description, content: { 'application/json': { schema } } });
+const idParameter = { name: 'id', in: 'path', required: true, schema: ref('ImageId') };
+const bearer = [{ apiKey: [] }, {}];
+const always: ErrorCode[] = ['internal-error'];
+const readErrors: ErrorCode[] = ['invalid-id', 'image-not-found', 'malformed-request', 'database-unavailable', ...always];
+const writeGuard: ErrorCode[] = ['missing-api-key', 'invalid-api-key'];
+
+const imageBody = (description: string): Schema => ({
+  description,
+  content: { 'image/*': { schema: { type: 'string', contentMediaType: 'image/*' } } },
+});
+
+const readImage = (method: 'get' | 'head'): Schema => ({
+  operationId: `${method}Image`,
+  summary: method === 'get' ? 'The image, ready for an <img> tag' : 'The headers of GET, no body',
+  parameters: [idParameter],
+  responses: {
+    '200': imageBody('The image'),
+    ...(method === 'get' ? { '206': imageBody('The bytes of one `Range`') } : {}),
+    '304': { description: 'Not modified (If-None-Match or If-Modified-Since matched)' },
+    ...problems(...readErrors, ...(method === 'get' ? (['range-not-satisfiable'] as const) : [])),
+  },
+});
+
+const paths = {
+  '/image/upload': {
+    post: {
+      operationId: 'uploadImages',
+      summary: 'Upload 1 to MAX_FILES images in the multipart field `images`',
+      security: bearer,
+      requestBody: {
+        required: true,
+        content: {
+          'multipart/form-data': {
+            schema: {
+              type: 'object',
+              properties: { images: { type: 'array', items: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+              required: ['images'],
+            },
+          },
+        },
+      },
+      responses: {
+        '201': json('Every listed image is stored and readable', ref('UploadResult')),
+        ...problems(
+          'not-multipart', 'malformed-multipart', 'no-images', 'unexpected-field', 'malformed-request',
+          ...writeGuard, 'file-too-large', 'too-many-files', 'form-too-large', 'too-many-pixels',
+          'unsupported-image-type', 'rate-limited', 'database-unavailable', ...always,
+        ),
+      },
+    },
+  },
+  '/image': {
+    get: {
+      operationId: 'listImages',
+      summary: 'Stored images, newest first',
+      parameters: [
+        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } },
+        { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'The `next` of the previous page' },
+      ],
+      responses: { '200': json('One page', ref('ImagePage')), ...problems('invalid-query', 'database-unavailable', ...always) },
+    },
+  },
+  '/image/{id}': {
+    get: readImage('get'),
+    head: readImage('head'),
+    delete: {
+      operationId: 'deleteImage',
+      summary: 'Delete an image and all its chunks',
+      security: bearer,
+      parameters: [idParameter],
+      responses: { '204': { description: 'Deleted' }, ...problems(...writeGuard, ...readErrors) },
+    },
+    options: {
+      operationId: 'preflightImage',
+      summary: 'CORS preflight for reads',
+      parameters: [idParameter],
+      responses: { '204': { description: 'Preflight answer' } },
+    },
+  },
+  '/image/{id}/info': {
+    get: {
+      operationId: 'describeImage',
+      summary: 'What is known of one image',
+      parameters: [idParameter],
+      responses: { '200': json('The image', ref('ImageInfo')), ...problems(...readErrors) },
+    },
+  },
+  '/healthz': {
+    get: { operationId: 'health', summary: 'The process is alive', responses: { '200': json('Alive', ref('Health')) } },
+  },
+  '/readyz': {
+    get: {
+      operationId: 'readiness',
+      summary: 'The database answers and the server is not shutting down',
+      responses: { '200': json('Ready', ref('Health')), '503': json('Not ready', ref('Health')) },
+    },
+  },
+  '/metrics': {
+    get: {
+      operationId: 'metrics',
+      summary: 'Prometheus metrics',
+      responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+    },
+  },
+  '/openapi.json': {
+    get: { operationId: 'openapi', summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }) } },
+  },
+  '/docs': {
+    get: {
+      operationId: 'docs',
+      summary: 'Swagger UI for this document',
+      responses: { '200': { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } } },
+    },
+  },
+};
+
+/** The API contract; tests check that every route is in it and that real answers match it. */
+export const openApiDocument = Object.freeze({
+  openapi: '3.1.0',
+  info: {
+    title: 'image-api',
+    version: '0.1.0',
+    description: 'Upload images as multipart/form-data into MongoDB GridFS and serve them by id.',
+  },
+  components: {
+    schemas,
+    securitySchemes: {
+      apiKey: { type: 'http', scheme: 'bearer', description: 'One of API_KEYS; needed only when API_KEYS is set.' },
+    },
+  },
+  paths,
+});
