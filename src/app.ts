@@ -46,7 +46,8 @@ interface Parts {
   readonly observe: RequestObserver;
 }
 
-function buildParts({ config, logger, db, metrics, lifecycle }: AppDependencies): Parts {
+/** `observeInExpress`: when Express is the whole app, it observes requests itself. */
+function buildParts({ config, logger, db, metrics, lifecycle }: AppDependencies, observeInExpress: boolean): Parts {
   const repository = createImageRepository(db, config.bucketName);
   const cache = createImageCache({
     maxBytes: config.cacheMaxBytes,
@@ -58,9 +59,16 @@ function buildParts({ config, logger, db, metrics, lifecycle }: AppDependencies)
   const catalog = createImageCatalog(repository, reader, cache);
   const readImage = createImageReadHandler(reader, config);
 
+  const observe = createRequestObserver(logger, metrics);
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  if (observeInExpress) {
+    app.use((req, res, next) => {
+      observe(req, res);
+      next();
+    });
+  }
   // The upload limit counts clients by address; behind proxies, that is in their X-Forwarded-For.
   app.set('trust proxy', config.trustProxy);
   app.use('/image', createImageRouter({ images, catalog, readImage }, { ...config, logger }));
@@ -71,20 +79,12 @@ function buildParts({ config, logger, db, metrics, lifecycle }: AppDependencies)
   app.use(createDocsRouter());
   app.use(routeNotFound);
   app.use(problemResponder(logger));
-  return { express: app, readImage, observe: createRequestObserver(logger, metrics) };
+  return { express: app, readImage, observe };
 }
 
 /** Every route through Express, reads included; the lean path below must answer the same. */
 export function createExpressApp(deps: AppDependencies): Express {
-  const parts = buildParts(deps);
-  const app = express();
-  app.disable('x-powered-by');
-  app.use((req, res, next) => {
-    parts.observe(req, res);
-    next();
-  });
-  app.use(parts.express);
-  return app;
+  return buildParts(deps, true).express;
 }
 
 const IMAGE_PATH = /^\/image\/([^/?#]+)(?:[?#].*)?$/;
@@ -107,7 +107,7 @@ function leanImageId(req: IncomingMessage): string | undefined {
  * the same handler Express would call; everything else goes through Express.
  */
 export function createApp(deps: AppDependencies): RequestListener {
-  const { express: app, readImage, observe } = buildParts(deps);
+  const { express: app, readImage, observe } = buildParts(deps, false);
   return (req: IncomingMessage, res: ServerResponse) => {
     observe(req, res);
     const answer = (error: unknown) => sendProblem(deps.logger, error, req, res);

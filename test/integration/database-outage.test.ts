@@ -59,3 +59,25 @@ test('when the database stops, then the API answers 503 with Retry-After, and 20
   expect(back.bytes.equals(bytes)).toBe(true);
   expect(await api.stored()).toEqual({ files: 1, chunks: 1 });
 });
+
+test('when the database stops, then /readyz answers 503 within its short timeout while /healthz stays 200', async () => {
+  expect((await request(api.app).get('/readyz')).body).toEqual({ status: 'ready' });
+
+  await database?.stop();
+  database = undefined;
+
+  const startedAt = Date.now();
+  const notReady = await request(api.app).get('/readyz');
+  expect(Date.now() - startedAt).toBeLessThan(3000);
+  expect(notReady.status).toBe(503);
+  expect(notReady.body).toEqual({ status: 'not-ready' });
+  expect(notReady.headers['cache-control']).toBe('no-store');
+  expect((await request(api.app).get('/healthz')).status).toBe(200);
+
+  database = await startDatabase();
+  const ready = await eventually(
+    () => request(api.app).get('/readyz'),
+    (response) => response.status === 200,
+  );
+  expect(ready.body).toEqual({ status: 'ready' });
+});

@@ -1,20 +1,13 @@
 import request from 'supertest';
-import { createLogger, type Logger } from '../../src/logger';
 import { upload } from '../helpers/http';
 import { makeImage } from '../helpers/images';
+import { captureLogs } from '../helpers/logs';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
 const KEY = 'logged-never-0123456789';
 const WRONG_KEY = 'wrong-guess-0123456789';
 
-/** A logger at its most talkative, writing into an array instead of stdout. */
-function capturingLogger(): { logger: Logger; output: () => string } {
-  const lines: string[] = [];
-  const logger = createLogger({ logLevel: 'trace' }, { write: (line: string) => lines.push(line) });
-  return { logger, output: () => lines.join('') };
-}
-
-const captured = capturingLogger();
+const captured = captureLogs();
 let api: TestApp;
 
 beforeAll(async () => {
@@ -47,7 +40,7 @@ describe('API keys in logs', () => {
   });
 
   test('when something logs request headers or the config, then the key is censored', () => {
-    const { logger, output } = capturingLogger();
+    const { logger, output } = captureLogs();
 
     logger.info({ req: { headers: { authorization: `Bearer ${KEY}` } } }, 'a request');
     logger.info({ headers: { authorization: `Bearer ${KEY}` } }, 'some headers');

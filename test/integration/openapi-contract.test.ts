@@ -1,0 +1,81 @@
+import request, { type Response } from 'supertest';
+import { documentedOperations, expectMatchesContract, expressOperations } from '../helpers/contract';
+import { onlyUploadedImage, upload } from '../helpers/http';
+import { makeImage, pngClaiming, svgWithScript } from '../helpers/images';
+import { startTestApp, type TestApp } from '../helpers/test-app';
+
+const KEY = 'contract-key-0123456789';
+
+describe('the OpenAPI document', () => {
+  let api: TestApp;
+
+  beforeAll(async () => {
+    api = await startTestApp({ config: { apiKeys: [KEY], maxPixels: 1_000_000 } });
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  const withKey = (test: request.Test) => test.set('Authorization', `Bearer ${KEY}`);
+
+  async function storedImageUrl(): Promise<string> {
+    return onlyUploadedImage(await withKey(upload(api.app, [{ bytes: await makeImage('png'), filename: 'a.png' }]))).url;
+  }
+
+  test('when the app is walked, then every route it answers is documented and every documented route exists', () => {
+    const routes = expressOperations(api.expressApp);
+    // HEAD of an image is answered by its GET route, as Express answers every HEAD.
+    const documented = documentedOperations().filter((operation) => operation !== 'HEAD /image/{id}');
+
+    expect([...routes].sort()).toEqual([...documented].sort());
+  });
+
+  test('when it is fetched, then /openapi.json is the document and /docs serves Swagger UI from this server', async () => {
+    const document = await request(api.app).get('/openapi.json');
+    const docs = await request(api.app).get('/docs');
+    const bundle = await request(api.app).get('/docs/swagger-ui-bundle.js');
+
+    expectMatchesContract('GET', '/openapi.json', document);
+    expect((document.body as { openapi: string }).openapi).toBe('3.1.0');
+    expectMatchesContract('GET', '/docs', docs);
+    expect(docs.text).toContain('/openapi.json');
+    expect(bundle.status).toBe(200);
+  });
+
+  test.each<[string, string, string, () => Promise<Response>]>([
+    ['201', 'POST', '/image/upload', async () => withKey(upload(api.app, [{ bytes: await makeImage('jpeg'), filename: 'b.jpg' }]))],
+    ['400', 'POST', '/image/upload', async () => withKey(request(api.app).post('/image/upload').send({ json: true }))],
+    ['401', 'POST', '/image/upload', async () => upload(api.app, [{ bytes: await makeImage('png'), filename: 'c.png' }])],
+    ['403', 'POST', '/image/upload', async () => upload(api.app, []).set('Authorization', 'Bearer not-the-key-0123456789')],
+    ['413', 'POST', '/image/upload', async () => withKey(upload(api.app, [{ bytes: pngClaiming(5000, 5000, 1000), filename: 'big.png' }]))],
+    ['415', 'POST', '/image/upload', async () => withKey(upload(api.app, [{ bytes: svgWithScript, filename: 'd.svg' }]))],
+    ['200', 'GET', '/image', async () => request(api.app).get('/image?limit=2')],
+    ['400', 'GET', '/image', async () => request(api.app).get('/image?limit=0')],
+    ['200', 'GET', '/image/{id}', async () => request(api.app).get(await storedImageUrl())],
+    ['206', 'GET', '/image/{id}', async () => request(api.app).get(await storedImageUrl()).set('Range', 'bytes=0-9')],
+    ['304', 'GET', '/image/{id}', async () => {
+      const url = await storedImageUrl();
+      const etag = String((await request(api.app).head(url)).headers.etag);
+      return request(api.app).get(url).set('If-None-Match', etag);
+    }],
+    ['400', 'GET', '/image/{id}', async () => request(api.app).get('/image/nope')],
+    ['404', 'GET', '/image/{id}', async () => request(api.app).get('/image/0123456789abcdef01234567')],
+    ['416', 'GET', '/image/{id}', async () => request(api.app).get(await storedImageUrl()).set('Range', 'bytes=999999-')],
+    ['200', 'HEAD', '/image/{id}', async () => request(api.app).head(await storedImageUrl())],
+    ['204', 'OPTIONS', '/image/{id}', async () => request(api.app).options('/image/0123456789abcdef01234567')],
+    ['200', 'GET', '/image/{id}/info', async () => request(api.app).get(`${await storedImageUrl()}/info`)],
+    ['404', 'GET', '/image/{id}/info', async () => request(api.app).get('/image/0123456789abcdef01234567/info')],
+    ['204', 'DELETE', '/image/{id}', async () => withKey(request(api.app).delete(await storedImageUrl()))],
+    ['404', 'DELETE', '/image/{id}', async () => withKey(request(api.app).delete('/image/0123456789abcdef01234567'))],
+    ['401', 'DELETE', '/image/{id}', async () => request(api.app).delete('/image/0123456789abcdef01234567')],
+    ['200', 'GET', '/healthz', async () => request(api.app).get('/healthz')],
+    ['200', 'GET', '/readyz', async () => request(api.app).get('/readyz')],
+    ['200', 'GET', '/metrics', async () => request(api.app).get('/metrics')],
+  ])('when a request gets %s from %s %s, then the answer matches the document', async (status, method, path, send) => {
+    const response = await send();
+
+    expect(String(response.status)).toBe(status);
+    expectMatchesContract(method, path, response);
+  });
+});
