@@ -14,7 +14,13 @@ import type { Logger } from './logger';
 export interface AppDependencies {
   readonly config: Pick<
     Config,
-    'bucketName' | 'maxFileSize' | 'maxFiles' | 'cacheMaxBytes' | 'cacheMaxItemBytes' | 'corsOrigins'
+    | 'bucketName'
+    | 'maxFileSize'
+    | 'maxFiles'
+    | 'uploadIdleTimeoutSeconds'
+    | 'cacheMaxBytes'
+    | 'cacheMaxItemBytes'
+    | 'corsOrigins'
   >;
   readonly logger: Logger;
   readonly db: Db;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CorsOrigins } from './http/cors';
 
 const MIB = 1024 * 1024;
+const DAY_SECONDS = 24 * 60 * 60;
 
 function integer(min: number, max: number, fallback: number) {
   return z
@@ -37,6 +38,15 @@ const environmentSchema = z.object({
     .regex(/^(\*|https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*)$/, 'must be * or a comma-separated list of origins such as https://example.com')
     .default('*'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HEADERS_TIMEOUT: integer(1, DAY_SECONDS, 30),
+  REQUEST_TIMEOUT: integer(1, DAY_SECONDS, 3600),
+  UPLOAD_IDLE_TIMEOUT: integer(1, DAY_SECONDS, 30),
+});
+
+/** Node refuses a server whose headers may take longer than the whole request. */
+const settingsSchema = environmentSchema.refine((env) => env.HEADERS_TIMEOUT <= env.REQUEST_TIMEOUT, {
+  path: ['HEADERS_TIMEOUT'],
+  message: 'must not be more than REQUEST_TIMEOUT',
 });
 
 export interface Config {
@@ -53,6 +63,12 @@ export interface Config {
   readonly cacheMaxItemBytes: number;
   readonly corsOrigins: CorsOrigins;
   readonly logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
+  /** Longest a client may take to send a request's headers. */
+  readonly headersTimeoutSeconds: number;
+  /** Longest a client may take to send a whole request, body included. */
+  readonly requestTimeoutSeconds: number;
+  /** Longest an upload's body may go without a byte while the server waits for one. */
+  readonly uploadIdleTimeoutSeconds: number;
 }
 
 function parseOrigins(value: string): CorsOrigins {
@@ -75,7 +91,7 @@ function withoutBlankValues(environment: Environment): Record<string, string> {
 }
 
 export function loadConfig(environment: Environment): Config {
-  const parsed = environmentSchema.safeParse(withoutBlankValues(environment));
+  const parsed = settingsSchema.safeParse(withoutBlankValues(environment));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? 'environment');
@@ -97,5 +113,8 @@ export function loadConfig(environment: Environment): Config {
     cacheMaxItemBytes: env.CACHE_MAX_ITEM_BYTES,
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
     logLevel: env.LOG_LEVEL,
+    headersTimeoutSeconds: env.HEADERS_TIMEOUT,
+    requestTimeoutSeconds: env.REQUEST_TIMEOUT,
+    uploadIdleTimeoutSeconds: env.UPLOAD_IDLE_TIMEOUT,
   });
 }

@@ -1,9 +1,10 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import dotenv from 'dotenv';
 import { createApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { connectDatabase } from './database/connect';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-database';
+import { createHttpServer } from './http/http-server';
 import { createLogger, type Logger } from './logger';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -15,11 +16,11 @@ async function resolveDatabaseUri(config: Config, logger: Logger): Promise<{ uri
   return { uri: embedded.uri, embedded };
 }
 
-function listen(listener: RequestListener, port: number): Promise<Server> {
+function listen(listener: RequestListener, config: Config): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer(listener);
+    const server = createHttpServer(listener, config);
     server.once('error', reject);
-    server.listen(port, () => resolve(server));
+    server.listen(config.port, () => resolve(server));
   });
 }
 
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   connection.on('reconnected', () => logger.info('database connection back'));
   connection.on('error', (error: unknown) => logger.error({ err: error }, 'database error'));
 
-  const server = await listen(createApp({ config, logger, db }), config.port);
+  const server = await listen(createApp({ config, logger, db }), config);
   logger.info({ port: config.port }, `listening on http://localhost:${config.port}`);
 
   const shutdown = async (signal: string): Promise<void> => {

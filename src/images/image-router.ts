@@ -4,9 +4,9 @@ import { corsPreflightHeaders, type CorsOrigins } from '../http/cors';
 import type { ImageReadHandler } from './image-read-handler';
 import type { ImageRecord } from './image-repository';
 import type { ImageService } from './image-service';
-import { createUploadMiddleware, UPLOAD_FIELD, type UploadLimits } from './upload-middleware';
+import { createUploadMiddleware, UPLOAD_FIELD, type UploadOptions } from './upload-middleware';
 
-export interface ImageRouterOptions extends UploadLimits {
+export interface ImageRouterOptions extends UploadOptions {
   readonly corsOrigins: CorsOrigins;
 }
 

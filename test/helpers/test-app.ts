@@ -5,8 +5,10 @@ import type { Db } from 'mongodb';
 import { pino } from 'pino';
 import { createApp, createExpressApp, type AppDependencies } from '../../src/app';
 import { connectDatabase } from '../../src/database/connect';
+import type { HttpServerSettings } from '../../src/http/http-server';
 
-export type TestConfig = AppDependencies['config'];
+/** What the app and its HTTP server are given; the server's part is used by `listen`. */
+export type TestConfig = AppDependencies['config'] & HttpServerSettings;
 
 export const defaultTestConfig: TestConfig = {
   bucketName: 'images',
@@ -15,6 +17,9 @@ export const defaultTestConfig: TestConfig = {
   cacheMaxBytes: 64 * 1024 * 1024,
   cacheMaxItemBytes: 1024 * 1024,
   corsOrigins: '*',
+  uploadIdleTimeoutSeconds: 30,
+  headersTimeoutSeconds: 30,
+  requestTimeoutSeconds: 3600,
 };
 
 export interface TestApp {

@@ -14,6 +14,9 @@ describe('loadConfig', () => {
       cacheMaxItemBytes: 1024 * 1024,
       corsOrigins: '*',
       logLevel: 'info',
+      headersTimeoutSeconds: 30,
+      requestTimeoutSeconds: 3600,
+      uploadIdleTimeoutSeconds: 30,
     });
   });
 
@@ -24,6 +27,9 @@ describe('loadConfig', () => {
       MAX_FILE_SIZE: '1048576',
       MAX_FILES: '3',
       BUCKET_NAME: 'photos',
+      HEADERS_TIMEOUT: '10',
+      REQUEST_TIMEOUT: '7200',
+      UPLOAD_IDLE_TIMEOUT: '60',
     });
 
     expect(config).toMatchObject({
@@ -32,6 +38,9 @@ describe('loadConfig', () => {
       maxFileSize: 1048576,
       maxFiles: 3,
       bucketName: 'photos',
+      headersTimeoutSeconds: 10,
+      requestTimeoutSeconds: 7200,
+      uploadIdleTimeoutSeconds: 60,
     });
   });
 
@@ -60,8 +69,16 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud', /^Invalid configuration: LOG_LEVEL /],
     ['CACHE_MAX_BYTES', '-1', /^Invalid configuration: CACHE_MAX_BYTES must be a whole number/],
     ['CORS_ORIGINS', 'example.com', /^Invalid configuration: CORS_ORIGINS must be \* or a comma-separated list/],
+    ['UPLOAD_IDLE_TIMEOUT', '0', /^Invalid configuration: UPLOAD_IDLE_TIMEOUT must be at least 1/],
+    ['REQUEST_TIMEOUT', '1.5', /^Invalid configuration: REQUEST_TIMEOUT must be a whole number/],
   ])('when %s is %p, then start-up stops with one line naming it', (variable, value, message) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(message);
+  });
+
+  test('when HEADERS_TIMEOUT is longer than REQUEST_TIMEOUT, then start-up stops with one line naming it', () => {
+    expect(() => loadConfig({ HEADERS_TIMEOUT: '120', REQUEST_TIMEOUT: '60' })).toThrow(
+      'Invalid configuration: HEADERS_TIMEOUT must not be more than REQUEST_TIMEOUT (got "120")',
+    );
   });
 });
