@@ -1,12 +1,11 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
-import type { Db } from 'mongodb';
 import type { Config } from './config';
 import { malformedPath, problemResponder, routeNotFound, sendProblem } from './errors/problem-responder';
 import { createImageCache } from './images/image-cache';
 import { createImageReadHandler, type ImageReadHandler } from './images/image-read-handler';
 import { createImageReader } from './images/image-reader';
-import { createImageRepository } from './images/image-repository';
+import type { ImageRepository } from './images/image-repository';
 import { createImageRouter } from './images/image-router';
 import { createImageService } from './images/image-service';
 import type { Logger } from './logger';
@@ -14,7 +13,6 @@ import type { Logger } from './logger';
 export interface AppDependencies {
   readonly config: Pick<
     Config,
-    | 'bucketName'
     | 'maxFileSize'
     | 'maxFiles'
     | 'uploadIdleTimeoutSeconds'
@@ -23,7 +21,8 @@ export interface AppDependencies {
     | 'corsOrigins'
   >;
   readonly logger: Logger;
-  readonly db: Db;
+  /** Shared with the orphan sweep, which must know which uploads are still being written. */
+  readonly repository: ImageRepository;
 }
 
 interface Parts {
@@ -31,8 +30,7 @@ interface Parts {
   readonly readImage: ImageReadHandler;
 }
 
-function buildParts({ config, logger, db }: AppDependencies): Parts {
-  const repository = createImageRepository(db, config.bucketName);
+function buildParts({ config, logger, repository }: AppDependencies): Parts {
   const cache = createImageCache({ maxBytes: config.cacheMaxBytes, maxItemBytes: config.cacheMaxItemBytes });
   const images = createImageService(repository, { maxFileSize: config.maxFileSize, logger, cache });
   const readImage = createImageReadHandler(createImageReader(repository, cache), config);

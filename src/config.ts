@@ -41,6 +41,8 @@ const environmentSchema = z.object({
   HEADERS_TIMEOUT: integer(1, DAY_SECONDS, 30),
   REQUEST_TIMEOUT: integer(1, DAY_SECONDS, 3600),
   UPLOAD_IDLE_TIMEOUT: integer(1, DAY_SECONDS, 30),
+  ORPHAN_GRACE: integer(1, 30 * DAY_SECONDS, 600),
+  ORPHAN_SWEEP_INTERVAL: integer(1, DAY_SECONDS, 300),
 });
 
 /** Node refuses a server whose headers may take longer than the whole request. */
@@ -69,6 +71,9 @@ export interface Config {
   readonly requestTimeoutSeconds: number;
   /** Longest an upload's body may go without a byte while the server waits for one. */
   readonly uploadIdleTimeoutSeconds: number;
+  /** Chunks without a file document are removed once their newest chunk is this old. */
+  readonly orphanGraceSeconds: number;
+  readonly orphanSweepIntervalSeconds: number;
 }
 
 function parseOrigins(value: string): CorsOrigins {
@@ -116,5 +121,7 @@ export function loadConfig(environment: Environment): Config {
     headersTimeoutSeconds: env.HEADERS_TIMEOUT,
     requestTimeoutSeconds: env.REQUEST_TIMEOUT,
     uploadIdleTimeoutSeconds: env.UPLOAD_IDLE_TIMEOUT,
+    orphanGraceSeconds: env.ORPHAN_GRACE,
+    orphanSweepIntervalSeconds: env.ORPHAN_SWEEP_INTERVAL,
   });
 }

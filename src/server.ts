@@ -5,6 +5,8 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { connectDatabase } from './database/connect';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-database';
 import { createHttpServer } from './http/http-server';
+import { createImageRepository } from './images/image-repository';
+import { createOrphanSweeper } from './images/orphan-sweeper';
 import { createLogger, type Logger } from './logger';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -35,7 +37,14 @@ async function main(): Promise<void> {
   connection.on('reconnected', () => logger.info('database connection back'));
   connection.on('error', (error: unknown) => logger.error({ err: error }, 'database error'));
 
-  const server = await listen(createApp({ config, logger, db }), config);
+  const repository = createImageRepository(db, config.bucketName);
+  const sweeper = createOrphanSweeper({
+    repository,
+    logger,
+    graceSeconds: config.orphanGraceSeconds,
+    intervalSeconds: config.orphanSweepIntervalSeconds,
+  }).start();
+  const server = await listen(createApp({ config, logger, repository }), config);
   logger.info({ port: config.port }, `listening on http://localhost:${config.port}`);
 
   const shutdown = async (signal: string): Promise<void> => {
@@ -44,6 +53,7 @@ async function main(): Promise<void> {
     const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_DEADLINE_MS).unref();
     try {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await sweeper.stop();
       await connection.close();
       await embedded?.stop();
       process.exit(0);

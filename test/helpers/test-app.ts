@@ -4,11 +4,13 @@ import type { Express } from 'express';
 import type { Db } from 'mongodb';
 import { pino } from 'pino';
 import { createApp, createExpressApp, type AppDependencies } from '../../src/app';
+import type { Config } from '../../src/config';
 import { connectDatabase } from '../../src/database/connect';
 import type { HttpServerSettings } from '../../src/http/http-server';
+import { createImageRepository, type ImageRepository } from '../../src/images/image-repository';
 
 /** What the app and its HTTP server are given; the server's part is used by `listen`. */
-export type TestConfig = AppDependencies['config'] & HttpServerSettings;
+export type TestConfig = AppDependencies['config'] & HttpServerSettings & Pick<Config, 'bucketName'>;
 
 export const defaultTestConfig: TestConfig = {
   bucketName: 'images',
@@ -28,6 +30,8 @@ export interface TestApp {
   /** Every request through Express alone, to show both paths answer alike. */
   readonly expressApp: Express;
   readonly db: Db;
+  /** The app's own repository: it knows which uploads the app is writing. */
+  readonly repository: ImageRepository;
   readonly config: TestConfig;
   /** How many files and chunks the bucket holds, as a user inspecting the database would count them. */
   readonly stored: () => Promise<{ files: number; chunks: number }>;
@@ -48,16 +52,23 @@ function sharedUri(): string {
   return uri;
 }
 
+/** The test database server's URI with a database of its own, for a server process under test. */
+export function uriOfNewDatabase(): string {
+  return sharedUri().replace(/^(mongodb(?:\+srv)?:\/\/[^/?]+)\/?[^?]*/, `$1/test-${randomUUID().slice(0, 8)}`);
+}
+
 /** The app on a database of its own, so tests running side by side never see each other's images. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const config = { ...defaultTestConfig, ...options.config };
   const { connection } = await connectDatabase(options.uri ?? sharedUri(), options.timeoutMs ?? 5000);
   const db = connection.getClient().db(`test-${randomUUID().slice(0, 8)}`);
-  const deps = { config, logger: pino({ level: 'silent' }), db };
+  const repository = createImageRepository(db, config.bucketName);
+  const deps = { config, logger: pino({ level: 'silent' }), repository };
   return {
     app: createApp(deps),
     expressApp: createExpressApp(deps),
     db,
+    repository,
     config,
     stored: async () => ({
       files: await db.collection(`${config.bucketName}.files`).countDocuments(),

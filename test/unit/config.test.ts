@@ -17,6 +17,8 @@ describe('loadConfig', () => {
       headersTimeoutSeconds: 30,
       requestTimeoutSeconds: 3600,
       uploadIdleTimeoutSeconds: 30,
+      orphanGraceSeconds: 600,
+      orphanSweepIntervalSeconds: 300,
     });
   });
 
@@ -30,6 +32,8 @@ describe('loadConfig', () => {
       HEADERS_TIMEOUT: '10',
       REQUEST_TIMEOUT: '7200',
       UPLOAD_IDLE_TIMEOUT: '60',
+      ORPHAN_GRACE: '1',
+      ORPHAN_SWEEP_INTERVAL: '2',
     });
 
     expect(config).toMatchObject({
@@ -41,6 +45,8 @@ describe('loadConfig', () => {
       headersTimeoutSeconds: 10,
       requestTimeoutSeconds: 7200,
       uploadIdleTimeoutSeconds: 60,
+      orphanGraceSeconds: 1,
+      orphanSweepIntervalSeconds: 2,
     });
   });
 
@@ -71,6 +77,8 @@ describe('loadConfig', () => {
     ['CORS_ORIGINS', 'example.com', /^Invalid configuration: CORS_ORIGINS must be \* or a comma-separated list/],
     ['UPLOAD_IDLE_TIMEOUT', '0', /^Invalid configuration: UPLOAD_IDLE_TIMEOUT must be at least 1/],
     ['REQUEST_TIMEOUT', '1.5', /^Invalid configuration: REQUEST_TIMEOUT must be a whole number/],
+    ['ORPHAN_GRACE', '0', /^Invalid configuration: ORPHAN_GRACE must be at least 1/],
+    ['ORPHAN_SWEEP_INTERVAL', '90000', /^Invalid configuration: ORPHAN_SWEEP_INTERVAL must be at most 86400/],
   ])('when %s is %p, then start-up stops with one line naming it', (variable, value, message) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(message);
