@@ -7,7 +7,7 @@ import { createImageCache } from './images/image-cache';
 import { createImageCatalog } from './images/image-catalog';
 import { createImageReadHandler, type ImageReadHandler } from './images/image-read-handler';
 import { createImageReader } from './images/image-reader';
-import { createImageRepository } from './images/image-repository';
+import type { ImageRepository } from './images/image-repository';
 import { createImageRouter } from './images/image-router';
 import { createImageService } from './images/image-service';
 import type { Logger } from './logger';
@@ -20,7 +20,6 @@ import { createDocsRouter } from './openapi/docs-router';
 export interface AppDependencies {
   readonly config: Pick<
     Config,
-    | 'bucketName'
     | 'maxFileSize'
     | 'maxFiles'
     | 'allowedTypes'
@@ -32,9 +31,13 @@ export interface AppDependencies {
     | 'apiKeys'
     | 'uploadRateLimit'
     | 'trustProxy'
+    | 'uploadIdleTimeoutSeconds'
   >;
   readonly logger: Logger;
+  /** For the readiness ping. */
   readonly db: Db;
+  /** Shared with the orphan sweep, which must know which uploads are still being written. */
+  readonly repository: ImageRepository;
   readonly metrics: Metrics;
   /** Tells `/readyz` that shutdown has begun. */
   readonly lifecycle: Lifecycle;
@@ -47,8 +50,10 @@ interface Parts {
 }
 
 /** `observeInExpress`: when Express is the whole app, it observes requests itself. */
-function buildParts({ config, logger, db, metrics, lifecycle }: AppDependencies, observeInExpress: boolean): Parts {
-  const repository = createImageRepository(db, config.bucketName);
+function buildParts(
+  { config, logger, db, repository, metrics, lifecycle }: AppDependencies,
+  observeInExpress: boolean,
+): Parts {
   const cache = createImageCache({
     maxBytes: config.cacheMaxBytes,
     maxItemBytes: config.cacheMaxItemBytes,

@@ -3,6 +3,7 @@ import type { CorsOrigins } from './http/cors';
 import { imageTypes, isImageType, type ImageType } from './images/image-inspection';
 
 const MIB = 1024 * 1024;
+const DAY_SECONDS = 24 * 60 * 60;
 
 function integer(min: number, max: number, fallback: number) {
   return z
@@ -81,6 +82,17 @@ const environmentSchema = z.object({
   UPLOAD_RATE_LIMIT: integer(0, 1_000_000, 60),
   TRUST_PROXY: integer(0, 10, 0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HEADERS_TIMEOUT: integer(1, DAY_SECONDS, 30),
+  REQUEST_TIMEOUT: integer(1, DAY_SECONDS, 3600),
+  UPLOAD_IDLE_TIMEOUT: integer(1, DAY_SECONDS, 30),
+  ORPHAN_GRACE: integer(1, 30 * DAY_SECONDS, 600),
+  ORPHAN_SWEEP_INTERVAL: integer(1, DAY_SECONDS, 300),
+});
+
+/** Node refuses a server whose headers may take longer than the whole request. */
+const settingsSchema = environmentSchema.refine((env) => env.HEADERS_TIMEOUT <= env.REQUEST_TIMEOUT, {
+  path: ['HEADERS_TIMEOUT'],
+  message: 'must not be more than REQUEST_TIMEOUT',
 });
 
 export interface Config {
@@ -109,6 +121,15 @@ export interface Config {
   /** How many proxies in front of us to trust for the client's address (X-Forwarded-For). */
   readonly trustProxy: number;
   readonly logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
+  /** Longest a client may take to send a request's headers. */
+  readonly headersTimeoutSeconds: number;
+  /** Longest a client may take to send a whole request, body included. */
+  readonly requestTimeoutSeconds: number;
+  /** Longest an upload's body may go without a byte while the server waits for one. */
+  readonly uploadIdleTimeoutSeconds: number;
+  /** Chunks without a file document are removed once their newest chunk is this old. */
+  readonly orphanGraceSeconds: number;
+  readonly orphanSweepIntervalSeconds: number;
 }
 
 function parseOrigins(value: string): CorsOrigins {
@@ -134,7 +155,7 @@ function withoutBlankValues(environment: Environment): Record<string, string> {
 }
 
 export function loadConfig(environment: Environment): Config {
-  const parsed = environmentSchema.safeParse(withoutBlankValues(environment));
+  const parsed = settingsSchema.safeParse(withoutBlankValues(environment));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? 'environment');
@@ -160,5 +181,10 @@ export function loadConfig(environment: Environment): Config {
     uploadRateLimit: env.UPLOAD_RATE_LIMIT,
     trustProxy: env.TRUST_PROXY,
     logLevel: env.LOG_LEVEL,
+    headersTimeoutSeconds: env.HEADERS_TIMEOUT,
+    requestTimeoutSeconds: env.REQUEST_TIMEOUT,
+    uploadIdleTimeoutSeconds: env.UPLOAD_IDLE_TIMEOUT,
+    orphanGraceSeconds: env.ORPHAN_GRACE,
+    orphanSweepIntervalSeconds: env.ORPHAN_SWEEP_INTERVAL,
   });
 }

@@ -1,11 +1,13 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import dotenv from 'dotenv';
 import { createApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { connectDatabase } from './database/connect';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-database';
 import { createLifecycle } from './health/lifecycle';
-import { ensureImageIndexes } from './images/image-repository';
+import { createHttpServer } from './http/http-server';
+import { createImageRepository, ensureImageIndexes } from './images/image-repository';
+import { createOrphanSweeper } from './images/orphan-sweeper';
 import { observeDatabaseCommands } from './observability/database-metrics';
 import { createMetrics } from './observability/metrics';
 import { createLogger, type Logger } from './logger';
@@ -19,11 +21,11 @@ async function resolveDatabaseUri(config: Config, logger: Logger): Promise<{ uri
   return { uri: embedded.uri, embedded };
 }
 
-function listen(listener: RequestListener, port: number): Promise<Server> {
+function listen(listener: RequestListener, config: Config): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer(listener);
+    const server = createHttpServer(listener, config);
     server.once('error', reject);
-    server.listen(port, () => resolve(server));
+    server.listen(config.port, () => resolve(server));
   });
 }
 
@@ -43,7 +45,14 @@ async function main(): Promise<void> {
   const metrics = createMetrics();
   observeDatabaseCommands(connection.getClient(), metrics);
   const lifecycle = createLifecycle();
-  const server = await listen(createApp({ config, logger, db, metrics, lifecycle }), config.port);
+  const repository = createImageRepository(db, config.bucketName);
+  const sweeper = createOrphanSweeper({
+    repository,
+    logger,
+    graceSeconds: config.orphanGraceSeconds,
+    intervalSeconds: config.orphanSweepIntervalSeconds,
+  }).start();
+  const server = await listen(createApp({ config, logger, db, repository, metrics, lifecycle }), config);
   logger.info({ port: config.port }, `listening on http://localhost:${config.port}`);
 
   const shutdown = async (signal: string): Promise<void> => {
@@ -53,6 +62,7 @@ async function main(): Promise<void> {
     const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_DEADLINE_MS).unref();
     try {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await sweeper.stop();
       await connection.close();
       await embedded?.stop();
       process.exit(0);

@@ -14,6 +14,7 @@ export const errorCatalog = {
   'invalid-api-key': { status: 403, title: 'Invalid API key' },
   'image-not-found': { status: 404, title: 'Image not found' },
   'route-not-found': { status: 404, title: 'Route not found' },
+  'request-timeout': { status: 408, title: 'Request timeout' },
   'file-too-large': { status: 413, title: 'File too large' },
   'too-many-files': { status: 413, title: 'Too many files' },
   'form-too-large': { status: 413, title: 'Form too large' },
@@ -21,6 +22,7 @@ export const errorCatalog = {
   'unsupported-image-type': { status: 415, title: 'Unsupported image type' },
   'range-not-satisfiable': { status: 416, title: 'Range not satisfiable' },
   'rate-limited': { status: 429, title: 'Too many requests' },
+  'headers-too-large': { status: 431, title: 'Request headers too large' },
   'internal-error': { status: 500, title: 'Internal server error' },
   'database-unavailable': { status: 503, title: 'Database unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;

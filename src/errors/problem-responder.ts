@@ -43,6 +43,18 @@ export const routeNotFound: RequestHandler = (req) => {
   throw new AppError('route-not-found', `No route for ${req.method} ${req.path}.`);
 };
 
+/** The RFC 9457 document for an error; `instance` is left out when there is no request path to name. */
+export function problemBody(problem: AppError, instance: string | undefined): string {
+  return JSON.stringify({
+    type: `${PROBLEM_TYPE_PREFIX}${problem.code}`,
+    title: problem.title,
+    status: problem.status,
+    detail: problem.message,
+    code: problem.code,
+    instance,
+  });
+}
+
 /**
  * Answers anything thrown as RFC 9457 problem+json; unexpected errors keep their message to
  * the log. Plain Node, so that the lean read path and Express answer errors identically.
@@ -57,14 +69,7 @@ export function sendProblem(logger: Logger, error: unknown, req: IncomingMessage
     res.destroy();
     return;
   }
-  const body = JSON.stringify({
-    type: `${PROBLEM_TYPE_PREFIX}${problem.code}`,
-    title: problem.title,
-    status: problem.status,
-    detail: problem.message,
-    code: problem.code,
-    instance: requestedPath(req),
-  });
+  const body = problemBody(problem, requestedPath(req));
   res.writeHead(problem.status, {
     ...problem.headers,
     'Content-Type': 'application/problem+json; charset=utf-8',

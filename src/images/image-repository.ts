@@ -10,6 +10,7 @@ import {
   type GridFSFile,
 } from 'mongodb';
 import { openChunkStream, type ByteRange, type ChunkDocument } from './gridfs-chunk-stream';
+import { findOrphanedFileIds } from './gridfs-orphans';
 
 export interface ImageRecord {
   readonly id: string;
@@ -66,6 +67,13 @@ export interface ImageRepository {
    * the id of the holder. A unique index decides between concurrent claims.
    */
   claimContent(sha256: string, id: string): Promise<string>;
+  /**
+   * Files with chunks but no file document, whose newest chunk was written before
+   * `olderThan`, and which this process is not uploading.
+   */
+  findOrphanedFileIds(olderThan: Date): Promise<string[]>;
+  /** Removes the chunks of a file that has no file document; resolves to how many there were. */
+  deleteOrphan(id: string): Promise<number>;
 }
 
 interface ImageMetadata {
@@ -120,11 +128,16 @@ interface Collections {
  * goes before the chunks, so that the image stops being found before its bytes go; chunks
  * left by a removal cut short are the orphan sweeper's.
  */
-async function removeFile({ files, chunks, digests }: Collections, id: ObjectId): Promise<boolean> {
-  await digests.deleteMany({ fileId: id });
-  const { deletedCount } = await files.deleteOne({ _id: id });
-  await chunks.deleteMany({ files_id: id });
+async function removeFile(collections: Collections, id: ObjectId): Promise<boolean> {
+  await collections.digests.deleteMany({ fileId: id });
+  const { deletedCount } = await collections.files.deleteOne({ _id: id });
+  await removeChunks(collections, id);
   return deletedCount > 0;
+}
+
+async function removeChunks({ chunks }: Collections, id: ObjectId): Promise<number> {
+  const { deletedCount } = await chunks.deleteMany({ files_id: id });
+  return deletedCount;
 }
 
 function isDuplicateKey(error: unknown): boolean {
@@ -171,16 +184,18 @@ export async function ensureImageIndexes(db: Db, bucketName: string): Promise<vo
  * insert is ever on its way to the server: when the upload is abandoned, nothing can land
  * after its chunks have been deleted.
  */
-function openUpload(collections: Collections, image: NewImage): ImageUpload {
+function openUpload(collections: Collections, image: NewImage, openUploads: Set<string>): ImageUpload {
   const metadata: ImageMetadata = { contentType: image.contentType, width: image.width, height: image.height };
   const stream = collections.bucket.openUploadStream(image.filename, { metadata });
   // Failures reach the caller through the write and end callbacks; unheard, the event would crash the process.
   stream.on('error', () => undefined);
   const chunkSize = stream.chunkSizeBytes;
+  const id = stream.id.toHexString();
   let written = 0;
+  openUploads.add(id);
 
   return {
-    id: stream.id.toHexString(),
+    id,
     write: async (data) => {
       for (let offset = 0; offset < data.length; ) {
         const piece = data.subarray(offset, offset + chunkSize - (written % chunkSize));
@@ -192,16 +207,20 @@ function openUpload(collections: Collections, image: NewImage): ImageUpload {
     finish: async (facts) => {
       // GridFS writes this same metadata object into the files document when the stream ends.
       metadata.sha256 = facts.sha256;
-      await endStream(stream);
-      if (!stream.gridFSFile) throw new Error(`GridFS did not record file ${stream.id.toHexString()}`);
+      try {
+        await endStream(stream);
+      } finally {
+        openUploads.delete(id);
+      }
+      if (!stream.gridFSFile) throw new Error(`GridFS did not record file ${id}`);
       return toRecord(stream.gridFSFile);
     },
   };
 }
 
 /**
- * The only place that touches GridFS, with its chunk reader. Ids are 24-hex strings validated
- * by the caller.
+ * The only place that touches GridFS, with its chunk reader and orphan search. Ids are
+ * 24-hex strings validated by the caller.
  */
 export function createImageRepository(db: Db, bucketName: string): ImageRepository {
   const collections: Collections = {
@@ -210,9 +229,11 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
     chunks: db.collection<ChunkDocument>(`${bucketName}.chunks`),
     digests: db.collection<DigestDocument>(`${bucketName}.digests`),
   };
+  // A slow client can go longer than any grace between two chunks; its upload is still alive.
+  const openUploads = new Set<string>();
 
   return {
-    openUpload: (image) => openUpload(collections, image),
+    openUpload: (image) => openUpload(collections, image, openUploads),
     findById: async (id) => {
       const file = await collections.files.findOne({ _id: new ObjectId(id) });
       return file ? toRecord(file) : null;
@@ -227,7 +248,14 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
         { id: new ObjectId(image.id), length: image.size, chunkSize: image.chunkSize },
         range,
       ),
-    delete: (id) => removeFile(collections, new ObjectId(id)),
+    delete: async (id) => {
+      // Whether or not this works, the upload is over; if chunks stay, the orphan sweep takes them.
+      openUploads.delete(id);
+      return removeFile(collections, new ObjectId(id));
+    },
     claimContent: (sha256, id) => claimContent(collections, sha256, new ObjectId(id)),
+    findOrphanedFileIds: (olderThan) =>
+      findOrphanedFileIds({ ...collections, olderThan, isOpenUpload: (id) => openUploads.has(id) }),
+    deleteOrphan: (id) => removeChunks(collections, new ObjectId(id)),
   };
 }

@@ -8,9 +8,9 @@ import type { ImageCatalog } from './image-catalog';
 import type { ImageReadHandler } from './image-read-handler';
 import { encodeCursor, parseImageId, parseListQuery, toImageInfo } from './image-schemas';
 import type { ImageService, StoredImage } from './image-service';
-import { createUploadMiddleware, UPLOAD_FIELD, type UploadLimits } from './upload-middleware';
+import { createUploadMiddleware, UPLOAD_FIELD, type UploadOptions } from './upload-middleware';
 
-export interface ImageRouterOptions extends UploadLimits, UploadRateLimitOptions {
+export interface ImageRouterOptions extends UploadOptions, UploadRateLimitOptions {
   readonly corsOrigins: CorsOrigins;
   /** Keys that writes need; none: anyone may write. */
   readonly apiKeys: readonly string[];

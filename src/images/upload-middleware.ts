@@ -1,7 +1,8 @@
 import type { Request, RequestHandler, Response } from 'express';
 import multer, { MulterError } from 'multer';
 import { AppError } from '../errors/app-error';
-import { createGridFsStorage, StorageFailure } from './gridfs-storage-engine';
+import { watchBodyIdle } from '../http/body-idle-timer';
+import { createGridFsStorage, StorageFailure, type GridFsStorage } from './gridfs-storage-engine';
 import type { ImageService } from './image-service';
 
 export const UPLOAD_FIELD = 'images';
@@ -9,6 +10,10 @@ export const UPLOAD_FIELD = 'images';
 export interface UploadLimits {
   readonly maxFileSize: number;
   readonly maxFiles: number;
+}
+
+export interface UploadOptions extends UploadLimits {
+  readonly uploadIdleTimeoutSeconds: number;
 }
 
 /** Text fields are ignored, but a client may still send a few (Postman adds some); these keep them cheap. */
@@ -62,7 +67,26 @@ function refuseOversizedBody(req: Request, res: Response, limits: UploadLimits):
   );
 }
 
-export function createUploadMiddleware(images: ImageService, limits: UploadLimits): RequestHandler {
+function idleTimeout(seconds: number): AppError {
+  return new AppError('request-timeout', `No byte of the upload arrived for ${seconds} s; the connection is closed.`, {
+    // The rest of the body will not be read.
+    headers: { Connection: 'close' },
+  });
+}
+
+/**
+ * A client that stops sending in the middle of an upload. multer stops on an error from the
+ * request, and would then answer only once the body ends, which this client may never do:
+ * so the answer is sent from here, once the storage has removed what the upload wrote.
+ */
+function stopStalledUpload(req: Request, error: AppError, storage: GridFsStorage, answer: (error: AppError) => void): void {
+  req.emit('error', error);
+  void storage.settled(req).then(() => {
+    answer(error);
+  });
+}
+
+export function createUploadMiddleware(images: ImageService, limits: UploadOptions): RequestHandler {
   const storage = createGridFsStorage(images);
   const parse = multer({
     storage: storage.engine,
@@ -81,9 +105,19 @@ export function createUploadMiddleware(images: ImageService, limits: UploadLimit
       next(oversized);
       return;
     }
+    let answered = false;
+    const answer = (error: unknown) => {
+      if (answered) return;
+      answered = true;
+      next(error);
+    };
+    const idle = watchBodyIdle(req, limits.uploadIdleTimeoutSeconds * 1000, () => {
+      stopStalledUpload(req, idleTimeout(limits.uploadIdleTimeoutSeconds), storage, answer);
+    });
     parse(req, res, (error: unknown) => {
+      idle.stop();
       void storage.settled(req).then(() => {
-        next(error ? toUploadError(error, limits) : undefined);
+        answer(error ? toUploadError(error, limits) : undefined);
       });
     });
   };

@@ -139,7 +139,7 @@ const paths = {
         ...problems(
           'not-multipart', 'malformed-multipart', 'no-images', 'unexpected-field', 'malformed-request',
           ...writeGuard, 'file-too-large', 'too-many-files', 'form-too-large', 'too-many-pixels',
-          'unsupported-image-type', 'rate-limited', 'database-unavailable', ...always,
+          'unsupported-image-type', 'rate-limited', 'request-timeout', 'database-unavailable', ...always,
         ),
       },
     },

@@ -1,20 +1,30 @@
 import { createLogger, type Logger } from '../../src/logger';
 
-export interface CapturedLogs {
-  readonly logger: Logger;
-  /** Everything logged so far, as written. */
-  readonly output: () => string;
-  /** Each line, parsed. */
-  readonly entries: () => Record<string, unknown>[];
+export interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+  readonly [field: string]: unknown;
 }
 
-/** A logger at its most talkative, writing into memory instead of stdout. */
+export const LEVEL = { info: 30, warn: 40, error: 50 } as const;
+
+export interface CapturedLogs {
+  readonly logger: Logger;
+  /** Every line so far, parsed; the array grows as the app logs. */
+  readonly lines: LogLine[];
+  /** Everything logged so far, exactly as written. */
+  readonly output: () => string;
+}
+
+/** The app's own logger at its most talkative, writing into memory instead of stdout. */
 export function captureLogs(): CapturedLogs {
-  const lines: string[] = [];
-  const logger = createLogger({ logLevel: 'trace' }, { write: (line: string) => lines.push(line) });
-  return {
-    logger,
-    output: () => lines.join(''),
-    entries: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
+  const written: string[] = [];
+  const lines: LogLine[] = [];
+  const logger = createLogger({ logLevel: 'trace' }, {
+    write: (line: string) => {
+      written.push(line);
+      lines.push(JSON.parse(line) as LogLine);
+    },
+  });
+  return { logger, lines, output: () => written.join('') };
 }

@@ -1,5 +1,6 @@
-import { createServer, type RequestListener } from 'node:http';
+import type { RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createHttpServer, type HttpServerSettings } from '../../src/http/http-server';
 import { startTestApp, type TestApp, type TestAppOptions } from './test-app';
 
 export interface RunningServer {
@@ -7,10 +8,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The app on a real port, for tests that need a raw socket (a client that vanishes mid-upload). */
-export function listen(app: RequestListener): Promise<RunningServer> {
+/**
+ * The app on a real port, behind the server the API runs with, for tests that need a raw
+ * socket (a client that vanishes or stalls mid-upload).
+ */
+export function listen(app: RequestListener, settings: HttpServerSettings): Promise<RunningServer> {
   return new Promise((resolve) => {
-    const server = createServer(app);
+    const server = createHttpServer(app, settings);
     server.listen(0, '127.0.0.1', () => {
       resolve({
         port: (server.address() as AddressInfo).port,
@@ -36,7 +40,7 @@ export function useListeningTestApp(options: TestAppOptions = {}): ListeningTest
   const running: { api?: TestApp; server?: RunningServer } = {};
   beforeAll(async () => {
     running.api = await startTestApp(options);
-    running.server = await listen(running.api.app);
+    running.server = await listen(running.api.app, running.api.config);
   });
   afterAll(async () => {
     await running.server?.close();

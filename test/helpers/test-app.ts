@@ -4,14 +4,16 @@ import type { Express } from 'express';
 import type { Db } from 'mongodb';
 import { pino, type Logger } from 'pino';
 import { createApp, createExpressApp, type AppDependencies } from '../../src/app';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import { connectDatabase } from '../../src/database/connect';
 import { createLifecycle, type Lifecycle } from '../../src/health/lifecycle';
-import { ensureImageIndexes } from '../../src/images/image-repository';
+import type { HttpServerSettings } from '../../src/http/http-server';
+import { createImageRepository, ensureImageIndexes, type ImageRepository } from '../../src/images/image-repository';
 import { observeDatabaseCommands } from '../../src/observability/database-metrics';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
 
-export type TestConfig = AppDependencies['config'];
+/** What the app and its HTTP server are given; the server's part is used by `listen`. */
+export type TestConfig = AppDependencies['config'] & HttpServerSettings & Pick<Config, 'bucketName'>;
 
 /** The defaults a server started with no settings would have, but no upload rate limit: its own tests set one. */
 export const defaultTestConfig: TestConfig = { ...loadConfig({}), uploadRateLimit: 0 };
@@ -22,6 +24,8 @@ export interface TestApp {
   /** Every request through Express alone, to show both paths answer alike. */
   readonly expressApp: Express;
   readonly db: Db;
+  /** The app's own repository: it knows which uploads the app is writing. */
+  readonly repository: ImageRepository;
   readonly config: TestConfig;
   readonly metrics: Metrics;
   readonly lifecycle: Lifecycle;
@@ -46,20 +50,28 @@ function sharedUri(): string {
   return uri;
 }
 
+/** The test database server's URI with a database of its own, for a server process under test. */
+export function uriOfNewDatabase(): string {
+  return sharedUri().replace(/^(mongodb(?:\+srv)?:\/\/[^/?]+)\/?[^?]*/, `$1/test-${randomUUID().slice(0, 8)}`);
+}
+
 /** The app on a database of its own, so tests running side by side never see each other's images. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const config = { ...defaultTestConfig, ...options.config };
   const { connection } = await connectDatabase(options.uri ?? sharedUri(), options.timeoutMs ?? 5000);
   const db = connection.getClient().db(`test-${randomUUID().slice(0, 8)}`);
   await ensureImageIndexes(db, config.bucketName);
+  const repository = createImageRepository(db, config.bucketName);
   const metrics = createMetrics();
   observeDatabaseCommands(connection.getClient(), metrics);
   const lifecycle = createLifecycle();
-  const deps = { config, logger: options.logger ?? pino({ level: 'silent' }), db, metrics, lifecycle };
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const deps = { config, logger, db, repository, metrics, lifecycle };
   return {
     app: createApp(deps),
     expressApp: createExpressApp(deps),
     db,
+    repository,
     config,
     metrics,
     lifecycle,

@@ -22,7 +22,7 @@ describe('request ids and request logs', () => {
   });
 
   function requestLines(id: string) {
-    return logs.entries().filter((entry) => (entry.req as { id?: unknown } | undefined)?.id === id && entry.msg === 'request completed');
+    return logs.lines.filter((entry) => (entry.req as { id?: unknown } | undefined)?.id === id && entry.msg === 'request completed');
   }
 
   test.each([

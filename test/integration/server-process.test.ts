@@ -3,8 +3,13 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MongoClient, ObjectId } from 'mongodb';
 import { findFreePort, waitForPort } from '../../src/database/ports';
-import { makeImage } from '../helpers/images';
+import { makeImage, makeLargePng } from '../helpers/images';
+import { openRawConnection, uploadHead } from '../helpers/raw-http';
+import { uriOfNewDatabase } from '../helpers/test-app';
+import { eventually } from '../helpers/wait';
 
 const serverEntry = path.resolve(__dirname, '../../src/server.ts');
 
@@ -13,9 +18,11 @@ function startServer(environment: Record<string, string>) {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stdout = '';
   let stderr = '';
+  child.stdout.on('data', (part: Buffer) => (stdout += part.toString()));
   child.stderr.on('data', (part: Buffer) => (stderr += part.toString()));
-  return { child, stderr: () => stderr };
+  return { child, stdout: () => stdout, stderr: () => stderr };
 }
 
 test('when a setting is invalid, then start-up stops with exit code 1 and one line naming it', async () => {
@@ -74,4 +81,78 @@ test('when MONGODB_URI is unset, then it starts its own database in DATA_DIR and
   expect(readBack.status).toBe(200);
   expect(readBack.bytes.equals(bytes)).toBe(true);
   await rm(dataDir, { recursive: true, force: true });
+});
+
+async function uploadOne(baseUrl: string, bytes: Buffer): Promise<string> {
+  const form = new FormData();
+  form.append('images', new Blob([bytes], { type: 'image/png' }), 'kept.png');
+  const response = await fetch(`${baseUrl}/image/upload`, { method: 'POST', body: form });
+  expect(response.status).toBe(201);
+  const body = (await response.json()) as { images: { id: string }[] };
+  return body.images[0]?.id ?? '';
+}
+
+/** Chunks per file id, as someone looking into the database would count them. */
+async function chunksPerFile(client: MongoClient): Promise<Map<string, number>> {
+  const chunks = await client.db().collection('images.chunks').find({}, { projection: { _id: 0, files_id: 1 } }).toArray();
+  const counts = new Map<string, number>();
+  for (const { files_id: id } of chunks) counts.set(String(id), (counts.get(String(id)) ?? 0) + 1);
+  return counts;
+}
+
+function loggedRemovals(stdout: string): unknown[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { fileId?: unknown; chunks?: unknown })
+    .filter((line) => line.fileId !== undefined);
+}
+
+test('when the server is killed in the middle of an upload, then once restarted it removes the half upload after the grace and keeps stored images', async () => {
+  const uri = uriOfNewDatabase();
+  const client = await MongoClient.connect(uri);
+  const bytes = await makeImage('png');
+  const firstPort = await findFreePort();
+  const first = startServer({ PORT: String(firstPort), MONGODB_URI: uri });
+  await waitForPort(firstPort, 20_000);
+  const keptId = await uploadOne(`http://127.0.0.1:${firstPort}`, bytes);
+  const half = openRawConnection(firstPort);
+  half.write(uploadHead({ boundary: 'Killed', announcedBytes: 40 * 1024 * 1024, filename: 'half.png' }));
+  half.write(await makeLargePng(2 * 1024 * 1024));
+  await eventually(
+    () => chunksPerFile(client),
+    (counts) => [...counts.values()].some((count) => count >= 4),
+  );
+
+  first.child.kill('SIGKILL');
+  await once(first.child, 'exit');
+  // A chunk insert the database had already received when the process died may still land.
+  await sleep(500);
+  const [halfId, halfChunks = 0] = [...(await chunksPerFile(client))].find(([id]) => id !== keptId) ?? [];
+  const port = await findFreePort();
+  const second = startServer({ PORT: String(port), MONGODB_URI: uri, ORPHAN_GRACE: '2', ORPHAN_SWEEP_INTERVAL: '1', LOG_LEVEL: 'info' });
+  await waitForPort(port, 20_000);
+
+  expect(halfChunks).toBeGreaterThanOrEqual(4);
+  const after = await eventually(
+    () => chunksPerFile(client),
+    (counts) => !counts.has(halfId ?? ''),
+    30_000,
+  );
+  expect(after).toEqual(new Map([[keptId, 1]]));
+  const readBack = await fetch(`http://127.0.0.1:${port}/image/${keptId}`);
+  expect(readBack.status).toBe(200);
+  expect(Buffer.from(await readBack.arrayBuffer()).equals(bytes)).toBe(true);
+  expect(await client.db().collection('images.files').countDocuments({ _id: new ObjectId(keptId) })).toBe(1);
+  const removals = await eventually(
+    () => Promise.resolve(loggedRemovals(second.stdout())),
+    (lines) => lines.length > 0,
+  );
+  expect(removals).toEqual([expect.objectContaining({ level: 30, fileId: halfId, chunks: halfChunks })]);
+
+  second.child.kill('SIGTERM');
+  const [code] = (await once(second.child, 'exit')) as [number | null];
+  expect(code).toBe(0);
+  await client.db().dropDatabase();
+  await client.close();
 });

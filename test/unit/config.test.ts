@@ -20,6 +20,11 @@ describe('loadConfig', () => {
       uploadRateLimit: 60,
       trustProxy: 0,
       logLevel: 'info',
+      headersTimeoutSeconds: 30,
+      requestTimeoutSeconds: 3600,
+      uploadIdleTimeoutSeconds: 30,
+      orphanGraceSeconds: 600,
+      orphanSweepIntervalSeconds: 300,
     });
   });
 
@@ -66,6 +71,11 @@ describe('loadConfig', () => {
       ALLOWED_TYPES: 'PNG, jpeg,png, bmp',
       MAX_PIXELS: '1000000',
       DEDUP: 'true',
+      HEADERS_TIMEOUT: '10',
+      REQUEST_TIMEOUT: '7200',
+      UPLOAD_IDLE_TIMEOUT: '60',
+      ORPHAN_GRACE: '1',
+      ORPHAN_SWEEP_INTERVAL: '2',
     });
 
     expect(config).toMatchObject({
@@ -77,6 +87,11 @@ describe('loadConfig', () => {
       allowedTypes: ['png', 'jpeg', 'bmp'],
       maxPixels: 1_000_000,
       dedup: true,
+      headersTimeoutSeconds: 10,
+      requestTimeoutSeconds: 7200,
+      uploadIdleTimeoutSeconds: 60,
+      orphanGraceSeconds: 1,
+      orphanSweepIntervalSeconds: 2,
     });
   });
 
@@ -110,8 +125,18 @@ describe('loadConfig', () => {
     ['CORS_ORIGINS', 'example.com', /^Invalid configuration: CORS_ORIGINS must be \* or a comma-separated list/],
     ['UPLOAD_RATE_LIMIT', '-5', /^Invalid configuration: UPLOAD_RATE_LIMIT must be a whole number between 0 and 1000000 \(got "-5"\)$/],
     ['TRUST_PROXY', 'true', /^Invalid configuration: TRUST_PROXY must be a whole number between 0 and 10/],
+    ['UPLOAD_IDLE_TIMEOUT', '0', /^Invalid configuration: UPLOAD_IDLE_TIMEOUT must be at least 1/],
+    ['REQUEST_TIMEOUT', '1.5', /^Invalid configuration: REQUEST_TIMEOUT must be a whole number/],
+    ['ORPHAN_GRACE', '0', /^Invalid configuration: ORPHAN_GRACE must be at least 1/],
+    ['ORPHAN_SWEEP_INTERVAL', '90000', /^Invalid configuration: ORPHAN_SWEEP_INTERVAL must be at most 86400/],
   ])('when %s is %p, then start-up stops with one line naming it', (variable, value, message) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(message);
+  });
+
+  test('when HEADERS_TIMEOUT is longer than REQUEST_TIMEOUT, then start-up stops with one line naming it', () => {
+    expect(() => loadConfig({ HEADERS_TIMEOUT: '120', REQUEST_TIMEOUT: '60' })).toThrow(
+      'Invalid configuration: HEADERS_TIMEOUT must not be more than REQUEST_TIMEOUT (got "120")',
+    );
   });
 });
