@@ -27,6 +27,7 @@ export interface AppDependencies {
     | 'dedup'
     | 'cacheMaxBytes'
     | 'cacheMaxItemBytes'
+    | 'cacheTtlSeconds'
     | 'corsOrigins'
     | 'apiKeys'
     | 'uploadRateLimit'
@@ -57,6 +58,7 @@ function buildParts(
   const cache = createImageCache({
     maxBytes: config.cacheMaxBytes,
     maxItemBytes: config.cacheMaxItemBytes,
+    ttlSeconds: config.cacheTtlSeconds,
     onLookup: (part, hit) => metrics.countCacheLookup(part, hit),
   });
   const images = createImageService(repository, { ...config, logger, cache });

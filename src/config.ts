@@ -73,6 +73,17 @@ const environmentSchema = z.object({
   DEDUP: booleanFlag(false),
   CACHE_MAX_BYTES: integer(0, Number.MAX_SAFE_INTEGER, 64 * MIB),
   CACHE_MAX_ITEM_BYTES: integer(0, Number.MAX_SAFE_INTEGER, MIB),
+  CACHE_TTL: integer(0, 86_400, 60),
+  WRITE_CONCERN: z
+    .string()
+    .trim()
+    .regex(/^(majority|\d{1,2})$/, 'must be majority or a number of members such as 1')
+    .default('majority'),
+  READ_PREFERENCE: z
+    .enum(['primary', 'primaryPreferred', 'secondary', 'secondaryPreferred', 'nearest'], {
+      error: 'must be primary, primaryPreferred, secondary, secondaryPreferred or nearest',
+    })
+    .default('primary'),
   CORS_ORIGINS: z
     .string()
     .trim()
@@ -82,6 +93,7 @@ const environmentSchema = z.object({
   UPLOAD_RATE_LIMIT: integer(0, 1_000_000, 60),
   TRUST_PROXY: integer(0, 10, 0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
   HEADERS_TIMEOUT: integer(1, DAY_SECONDS, 30),
   REQUEST_TIMEOUT: integer(1, DAY_SECONDS, 3600),
   UPLOAD_IDLE_TIMEOUT: integer(1, DAY_SECONDS, 30),
@@ -113,6 +125,14 @@ export interface Config {
   /** Bytes of image records and small bodies kept in memory; 0 turns the cache off. */
   readonly cacheMaxBytes: number;
   readonly cacheMaxItemBytes: number;
+  /**
+   * Seconds an image stays cached before this instance asks the database again: how long it may
+   * keep serving an image that another instance deleted. 0: until evicted (one instance only).
+   */
+  readonly cacheTtlSeconds: number;
+  /** Acknowledgement an upload waits for: `majority` survives a replica set failover. */
+  readonly writeConcern: 'majority' | number;
+  readonly readPreference: z.infer<typeof environmentSchema>['READ_PREFERENCE'];
   readonly corsOrigins: CorsOrigins;
   /** Keys that uploads need; empty: anyone may upload. */
   readonly apiKeys: readonly string[];
@@ -121,6 +141,8 @@ export interface Config {
   /** How many proxies in front of us to trust for the client's address (X-Forwarded-For). */
   readonly trustProxy: number;
   readonly logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
+  /** `auto`: readable lines when a person watches a terminal and pino-pretty is installed, else JSON. */
+  readonly logFormat: z.infer<typeof environmentSchema>['LOG_FORMAT'];
   /** Longest a client may take to send a request's headers. */
   readonly headersTimeoutSeconds: number;
   /** Longest a client may take to send a whole request, body included. */
@@ -176,11 +198,15 @@ export function loadConfig(environment: Environment): Config {
     dedup: env.DEDUP,
     cacheMaxBytes: env.CACHE_MAX_BYTES,
     cacheMaxItemBytes: env.CACHE_MAX_ITEM_BYTES,
+    cacheTtlSeconds: env.CACHE_TTL,
+    writeConcern: env.WRITE_CONCERN === 'majority' ? 'majority' : Number(env.WRITE_CONCERN),
+    readPreference: env.READ_PREFERENCE,
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
     apiKeys: env.API_KEYS ?? Object.freeze([]),
     uploadRateLimit: env.UPLOAD_RATE_LIMIT,
     trustProxy: env.TRUST_PROXY,
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
     headersTimeoutSeconds: env.HEADERS_TIMEOUT,
     requestTimeoutSeconds: env.REQUEST_TIMEOUT,
     uploadIdleTimeoutSeconds: env.UPLOAD_IDLE_TIMEOUT,

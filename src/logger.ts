@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
 
 export type { Logger };
 
@@ -17,7 +17,29 @@ const SECRET_PATHS = [
   '*.API_KEYS',
 ];
 
-export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream): Logger {
+/** pino-pretty is a development dependency: a production install has none, and logs JSON. */
+function prettyPrinterInstalled(): boolean {
+  try {
+    require.resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function wantsPrettyLines(format: Config['logFormat']): boolean {
+  if (format === 'json') return false;
+  if (format === 'auto') return process.stdout.isTTY && prettyPrinterInstalled();
+  if (!prettyPrinterInstalled()) {
+    throw new ConfigError('Invalid configuration: LOG_FORMAT pretty needs pino-pretty, a development dependency (run npm install)');
+  }
+  return true;
+}
+
+/** Logs JSON lines for log systems; with `destination`, into it (the tests read their logs so). */
+export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, destination?: DestinationStream): Logger {
   const options = { level: config.logLevel, redact: { paths: SECRET_PATHS, censor: '[redacted]' } };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  if (wantsPrettyLines(config.logFormat)) return pino({ ...options, transport: { target: 'pino-pretty' } });
+  return pino(options);
 }

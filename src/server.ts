@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   if (config.apiKeys.length === 0) logger.warn('API_KEYS is unset: anyone may upload images');
 
   const { uri, embedded } = await resolveDatabaseUri(config, logger);
-  const { connection, db } = await connectDatabase(uri, config.mongodbTimeoutMs);
+  const { connection, db } = await connectDatabase(uri, config);
   await ensureImageIndexes(db, config.bucketName);
   connection.on('disconnected', () => logger.warn('database connection lost'));
   connection.on('reconnected', () => logger.info('database connection back'));

@@ -1,5 +1,8 @@
 import mongoose, { type Connection } from 'mongoose';
 import type { Db } from 'mongodb';
+import type { Config } from '../config';
+
+export type DatabaseSettings = Pick<Config, 'mongodbTimeoutMs' | 'writeConcern' | 'readPreference'>;
 
 export interface DatabaseConnection {
   readonly connection: Connection;
@@ -7,12 +10,15 @@ export interface DatabaseConnection {
 }
 
 /**
- * Operations give up after `timeoutMs` without a reachable server, which the API answers
- * with 503; the driver keeps trying to reconnect in the background.
+ * Operations give up after `mongodbTimeoutMs` without a reachable server, which the API answers
+ * with 503; the driver keeps trying to reconnect in the background. Write concern and read
+ * preference apply to every operation, GridFS included.
  */
-export async function connectDatabase(uri: string, timeoutMs: number): Promise<DatabaseConnection> {
+export async function connectDatabase(uri: string, settings: DatabaseSettings): Promise<DatabaseConnection> {
   const connection = mongoose.createConnection(uri, {
-    serverSelectionTimeoutMS: timeoutMs,
+    serverSelectionTimeoutMS: settings.mongodbTimeoutMs,
+    writeConcern: { w: settings.writeConcern },
+    readPreference: settings.readPreference,
     bufferCommands: false,
     autoIndex: false,
     autoCreate: false,

@@ -6,6 +6,8 @@ export interface ImageCacheOptions {
   readonly maxBytes: number;
   /** Bodies larger than this are always streamed from the database. */
   readonly maxItemBytes: number;
+  /** Entries older than this are looked up again; 0 keeps them until evicted. */
+  readonly ttlSeconds: number;
   /** Told of every lookup, for the hit and miss counts. */
   readonly onLookup?: (part: 'record' | 'body', hit: boolean) => void;
 }
@@ -47,7 +49,11 @@ export function createImageCache(options: ImageCacheOptions): ImageCache {
       forget: () => undefined,
     };
   }
-  const entries = new LRUCache<string, Entry>({ maxSize: options.maxBytes, sizeCalculation: sizeOf });
+  const entries = new LRUCache<string, Entry>({
+    maxSize: options.maxBytes,
+    sizeCalculation: sizeOf,
+    ttl: options.ttlSeconds * 1000,
+  });
   const maxItemBytes = Math.min(options.maxItemBytes, options.maxBytes);
 
   return {

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,12 +22,11 @@ function isPrematureClose(error: unknown): boolean {
 }
 
 /**
- * Waits for the first bytes before sending the status line, so that a file that cannot be
- * read at all still gets a proper error answer; after that, a failure can only cut the
- * connection. A client that leaves early is not an error.
+ * The reader hands over a stream once its first bytes are there, so that a file that cannot
+ * be read at all still gets a proper error answer; after the status line, a failure can only
+ * cut the connection. A client that leaves early is not an error.
  */
 async function sendStream(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body: Readable) {
-  await once(body, 'readable');
   res.writeHead(status, headers);
   try {
     await pipeline(body, res);

@@ -1,6 +1,7 @@
+import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { AppError } from '../errors/app-error';
-import type { ByteRange } from './gridfs-chunk-stream';
+import { CorruptFileError, type ByteRange } from './gridfs-chunk-stream';
 import type { ImageCache } from './image-cache';
 import type { ImageRecord, ImageRepository } from './image-repository';
 
@@ -11,7 +12,7 @@ export type ImageContent =
 /** Reads images for delivery: small ones from memory once warm, large ones streamed from GridFS. */
 export interface ImageReader {
   find(id: string): Promise<ImageRecord>;
-  /** The whole image, or the bytes of `range`. */
+  /** The whole image, or the bytes of `range`; a stream is returned once its first bytes are there. */
   readContent(image: ImageRecord, range?: ByteRange): Promise<ImageContent>;
 }
 
@@ -36,11 +37,13 @@ export function createImageReader(repository: ImageRepository, cache: ImageCache
   /** Concurrent first reads of one small image load it once. */
   const loadingBodies = new Map<string, Promise<Buffer>>();
 
+  const notFound = (id: string) => new AppError('image-not-found', `There is no image with id ${id}.`);
+
   async function find(id: string): Promise<ImageRecord> {
     const cached = cache.getRecord(id);
     if (cached) return cached;
     const image = await repository.findById(id);
-    if (!image) throw new AppError('image-not-found', `There is no image with id ${id}.`);
+    if (!image) throw notFound(id);
     cache.setRecord(image);
     return image;
   }
@@ -58,11 +61,32 @@ export function createImageReader(repository: ImageRepository, cache: ImageCache
     return loading;
   }
 
+  /**
+   * A cached record outlives its image when another instance deletes it: chunks missing then
+   * mean the image is gone, not that it is corrupt.
+   */
+  async function explainMissingChunks(image: ImageRecord, error: unknown): Promise<never> {
+    if (error instanceof CorruptFileError && !(await repository.findById(image.id))) {
+      cache.forget(image.id);
+      throw notFound(image.id);
+    }
+    throw error;
+  }
+
+  async function openStream(image: ImageRecord, range?: ByteRange): Promise<Readable> {
+    const stream = repository.openContent(image, range);
+    await once(stream, 'readable').catch((error: unknown) => explainMissingChunks(image, error));
+    return stream;
+  }
+
   async function readContent(image: ImageRecord, range?: ByteRange): Promise<ImageContent> {
     const cached = cache.getBody(image.id);
     if (cached) return { kind: 'bytes', bytes: slice(cached, range) };
-    if (image.size <= cache.maxItemBytes) return { kind: 'bytes', bytes: slice(await loadBody(image), range) };
-    return { kind: 'stream', stream: repository.openContent(image, range) };
+    if (image.size <= cache.maxItemBytes) {
+      const body = await loadBody(image).catch((error: unknown) => explainMissingChunks(image, error));
+      return { kind: 'bytes', bytes: slice(body, range) };
+    }
+    return { kind: 'stream', stream: await openStream(image, range) };
   }
 
   return { find, readContent };

@@ -20,7 +20,7 @@ export interface CapturedLogs {
 export function captureLogs(): CapturedLogs {
   const written: string[] = [];
   const lines: LogLine[] = [];
-  const logger = createLogger({ logLevel: 'trace' }, {
+  const logger = createLogger({ logLevel: 'trace', logFormat: 'json' }, {
     write: (line: string) => {
       written.push(line);
       lines.push(JSON.parse(line) as LogLine);

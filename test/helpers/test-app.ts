@@ -58,7 +58,10 @@ export function uriOfNewDatabase(): string {
 /** The app on a database of its own, so tests running side by side never see each other's images. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const config = { ...defaultTestConfig, ...options.config };
-  const { connection } = await connectDatabase(options.uri ?? sharedUri(), options.timeoutMs ?? 5000);
+  const { connection } = await connectDatabase(options.uri ?? sharedUri(), {
+    ...loadConfig({}),
+    mongodbTimeoutMs: options.timeoutMs ?? 5000,
+  });
   const db = connection.getClient().db(`test-${randomUUID().slice(0, 8)}`);
   await ensureImageIndexes(db, config.bucketName);
   const repository = createImageRepository(db, config.bucketName);

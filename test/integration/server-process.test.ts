@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,22 +7,9 @@ import { MongoClient, ObjectId } from 'mongodb';
 import { findFreePort, waitForPort } from '../../src/database/ports';
 import { makeImage, makeLargePng } from '../helpers/images';
 import { openRawConnection, uploadHead } from '../helpers/raw-http';
+import { startListeningServer, startServer } from '../helpers/server-process';
 import { uriOfNewDatabase } from '../helpers/test-app';
 import { eventually } from '../helpers/wait';
-
-const serverEntry = path.resolve(__dirname, '../../src/server.ts');
-
-function startServer(environment: Record<string, string>) {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', serverEntry], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...environment },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (part: Buffer) => (stdout += part.toString()));
-  child.stderr.on('data', (part: Buffer) => (stderr += part.toString()));
-  return { child, stdout: () => stdout, stderr: () => stderr };
-}
 
 test('when a setting is invalid, then start-up stops with exit code 1 and one line naming it', async () => {
   const server = startServer({ MAX_FILES: 'many', MONGODB_URI: 'mongodb://127.0.0.1:1/unused' });
@@ -49,14 +35,11 @@ test('when started with MONGODB_URI, then it serves the API and exits 0 on SIGTE
 });
 
 async function runUntilStopped<T>(environment: Record<string, string>, use: (baseUrl: string) => Promise<T>): Promise<T> {
-  const port = await findFreePort();
-  const server = startServer({ ...environment, PORT: String(port) });
+  const server = await startListeningServer(environment);
   try {
-    await waitForPort(port, 60_000);
-    return await use(`http://127.0.0.1:${port}`);
+    return await use(server.baseUrl);
   } finally {
-    server.child.kill('SIGTERM');
-    await once(server.child, 'exit');
+    await server.stop();
   }
 }
 
@@ -155,4 +138,25 @@ test('when the server is killed in the middle of an upload, then once restarted 
   expect(code).toBe(0);
   await client.db().dropDatabase();
   await client.close();
+});
+
+test.each([
+  ['auto, on a pipe', 'auto', true],
+  ['pretty', 'pretty', false],
+])('when LOG_FORMAT is %s, then the log lines are JSON only for machines', async (_, format, json) => {
+  const server = await startListeningServer({ MONGODB_URI: uriOfNewDatabase(), LOG_LEVEL: 'info', LOG_FORMAT: format });
+  await fetch(`${server.baseUrl}/healthz`);
+  await server.stop();
+
+  const lines = server.stdout().split('\n').filter((line) => line.includes('request completed'));
+  expect(lines).toHaveLength(1);
+  const parses = (line: string) => {
+    try {
+      JSON.parse(line);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  expect(parses(lines[0] ?? '')).toBe(json);
 });

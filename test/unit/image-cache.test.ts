@@ -17,7 +17,7 @@ function record(id: string): ImageRecord {
 
 describe('createImageCache', () => {
   test('when bodies exceed the byte budget, then the least recently used go first', () => {
-    const cache = createImageCache({ maxBytes: 3000, maxItemBytes: 1000 });
+    const cache = createImageCache({ maxBytes: 3000, maxItemBytes: 1000, ttlSeconds: 0 });
     cache.setBody('a', Buffer.alloc(1000));
     cache.setBody('b', Buffer.alloc(1000));
     cache.getBody('a');
@@ -31,14 +31,14 @@ describe('createImageCache', () => {
   });
 
   test('when a body is over the item limit, then it is not kept', () => {
-    const cache = createImageCache({ maxBytes: 10_000, maxItemBytes: 100 });
+    const cache = createImageCache({ maxBytes: 10_000, maxItemBytes: 100, ttlSeconds: 0 });
     cache.setBody('big', Buffer.alloc(101));
 
     expect(cache.getBody('big')).toBeUndefined();
   });
 
   test('when an image is forgotten, then neither its record nor its body remain', () => {
-    const cache = createImageCache({ maxBytes: 10_000, maxItemBytes: 100 });
+    const cache = createImageCache({ maxBytes: 10_000, maxItemBytes: 100, ttlSeconds: 0 });
     cache.setRecord(record('x'));
     cache.setBody('x', Buffer.alloc(10));
 
@@ -49,9 +49,23 @@ describe('createImageCache', () => {
   });
 
   test('when the budget is 0, then nothing is kept', () => {
-    const cache = createImageCache({ maxBytes: 0, maxItemBytes: 100 });
+    const cache = createImageCache({ maxBytes: 0, maxItemBytes: 100, ttlSeconds: 0 });
     cache.setRecord(record('x'));
     cache.setBody('x', Buffer.alloc(10));
+
+    expect(cache.getRecord('x')).toBeUndefined();
+    expect(cache.getBody('x')).toBeUndefined();
+  });
+});
+
+describe('createImageCache with a time to live', () => {
+  test('when an entry is older than the TTL, then it is looked up again', async () => {
+    const cache = createImageCache({ maxBytes: 10_000, maxItemBytes: 100, ttlSeconds: 1 });
+    cache.setRecord(record('x'));
+    cache.setBody('x', Buffer.alloc(10));
+    expect(cache.getRecord('x')).toBeDefined();
+
+    await new Promise((resolve) => setTimeout(resolve, 1100));
 
     expect(cache.getRecord('x')).toBeUndefined();
     expect(cache.getBody('x')).toBeUndefined();

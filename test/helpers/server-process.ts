@@ -1,0 +1,48 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { findFreePort, waitForPort } from '../../src/database/ports';
+
+const serverEntry = path.resolve(__dirname, '../../src/server.ts');
+
+export interface ServerProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+}
+
+/** `src/server.ts` as `npm start` runs it, with only the given environment. */
+export function startServer(environment: Record<string, string>): ServerProcess {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', serverEntry], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...environment },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (part: Buffer) => (stdout += part.toString()));
+  child.stderr.on('data', (part: Buffer) => (stderr += part.toString()));
+  return { child, stdout: () => stdout, stderr: () => stderr };
+}
+
+export interface ListeningServer extends ServerProcess {
+  readonly baseUrl: string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** A server process on a free port, once it accepts connections. */
+export async function startListeningServer(environment: Record<string, string>): Promise<ListeningServer> {
+  const port = await findFreePort();
+  const server = startServer({ ...environment, PORT: String(port) });
+  await waitForPort(port, 60_000);
+  return {
+    ...server,
+    baseUrl: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      if (server.child.exitCode !== null) return server.child.exitCode;
+      server.child.kill('SIGTERM');
+      const [code] = (await once(server.child, 'exit')) as [number | null];
+      return code;
+    },
+  };
+}
