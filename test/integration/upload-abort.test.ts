@@ -42,4 +42,6 @@ test('when the client disconnects in the middle of a large upload, then none of 
   expect(after).toEqual(before);
   await sleep(500);
   expect(await running.api.stored()).toEqual(before);
+  const metrics = await running.api.metrics.registry.getSingleMetricAsString('image_uploads_total');
+  expect(metrics).toContain('image_uploads_total{outcome="aborted",reason=""} 1');
 });
