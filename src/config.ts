@@ -99,6 +99,7 @@ const environmentSchema = z.object({
   UPLOAD_IDLE_TIMEOUT: integer(1, DAY_SECONDS, 30),
   ORPHAN_GRACE: integer(1, 30 * DAY_SECONDS, 600),
   ORPHAN_SWEEP_INTERVAL: integer(1, DAY_SECONDS, 300),
+  SHUTDOWN_TIMEOUT: integer(0, DAY_SECONDS, 25),
 });
 
 /** Node refuses a server whose headers may take longer than the whole request. */
@@ -152,6 +153,8 @@ export interface Config {
   /** Chunks without a file document are removed once their newest chunk is this old. */
   readonly orphanGraceSeconds: number;
   readonly orphanSweepIntervalSeconds: number;
+  /** Longest the requests in flight at SIGTERM or SIGINT may take before they are cut off. */
+  readonly shutdownTimeoutSeconds: number;
 }
 
 function parseOrigins(value: string): CorsOrigins {
@@ -212,5 +215,6 @@ export function loadConfig(environment: Environment): Config {
     uploadIdleTimeoutSeconds: env.UPLOAD_IDLE_TIMEOUT,
     orphanGraceSeconds: env.ORPHAN_GRACE,
     orphanSweepIntervalSeconds: env.ORPHAN_SWEEP_INTERVAL,
+    shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT,
   });
 }

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { connectDatabase } from './database/connect';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-database';
 import { createLifecycle } from './health/lifecycle';
+import { watchConnectionsForDrain, type ConnectionDrain } from './http/connection-drain';
 import { createHttpServer } from './http/http-server';
 import { createImageRepository, ensureImageIndexes } from './images/image-repository';
 import { createOrphanSweeper } from './images/orphan-sweeper';
@@ -12,7 +13,11 @@ import { observeDatabaseCommands } from './observability/database-metrics';
 import { createMetrics } from './observability/metrics';
 import { createLogger, type Logger } from './logger';
 
-const SHUTDOWN_DEADLINE_MS = 10_000;
+/**
+ * After the requests in flight are cut off, the longest their cleanup (and a sweep under way)
+ * may take before the connection closes under it; what is left, a later sweep removes.
+ */
+const CLEANUP_DEADLINE_MS = 5000;
 
 async function resolveDatabaseUri(config: Config, logger: Logger): Promise<{ uri: string; embedded?: EmbeddedDatabase }> {
   if (config.mongodbUri) return { uri: config.mongodbUri };
@@ -21,12 +26,17 @@ async function resolveDatabaseUri(config: Config, logger: Logger): Promise<{ uri
   return { uri: embedded.uri, embedded };
 }
 
-function listen(listener: RequestListener, config: Config): Promise<Server> {
+function listen(listener: RequestListener, config: Config): Promise<ConnectionDrain> {
   return new Promise((resolve, reject) => {
-    const server = createHttpServer(listener, config);
+    const server: Server = createHttpServer(listener, config);
+    const connections = watchConnectionsForDrain(server);
     server.once('error', reject);
-    server.listen(config.port, () => resolve(server));
+    server.listen(config.port, () => resolve(connections));
   });
+}
+
+function withDeadline(work: Promise<void>, ms: number): Promise<void> {
+  return Promise.race([work, new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
 }
 
 async function main(): Promise<void> {
@@ -52,25 +62,25 @@ async function main(): Promise<void> {
     graceSeconds: config.orphanGraceSeconds,
     intervalSeconds: config.orphanSweepIntervalSeconds,
   }).start();
-  const server = await listen(createApp({ config, logger, db, repository, metrics, lifecycle }), config);
+  const connections = await listen(createApp({ config, logger, db, repository, metrics, lifecycle }), config);
   logger.info({ port: config.port }, `listening on http://localhost:${config.port}`);
 
   const shutdown = async (signal: string): Promise<void> => {
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal, timeoutSeconds: config.shutdownTimeoutSeconds }, 'shutting down: finishing the requests in flight');
     lifecycle.beginShutdown();
-    // Requests still running after this long are cut, so that a stuck client cannot hold the exit.
-    const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_DEADLINE_MS).unref();
+    // A sweep cut short loses nothing: what it had not removed yet, the next one finds.
+    const sweepStopped = sweeper.stop();
     try {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await sweeper.stop();
+      const { cutOff } = await connections.drain(config.shutdownTimeoutSeconds * 1000);
+      if (cutOff > 0) logger.warn({ cutOff }, 'cut off the requests still in flight at SHUTDOWN_TIMEOUT');
+      await withDeadline(Promise.all([repository.settled(), sweepStopped]).then(() => undefined), CLEANUP_DEADLINE_MS);
       await connection.close();
       await embedded?.stop();
+      logger.info('shut down');
       process.exit(0);
     } catch (error) {
       logger.error({ err: error }, 'shutdown failed');
       process.exit(1);
-    } finally {
-      clearTimeout(deadline);
     }
   };
   process.once('SIGTERM', (signal) => void shutdown(signal));

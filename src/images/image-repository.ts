@@ -11,6 +11,7 @@ import {
 } from 'mongodb';
 import { openChunkStream, type ByteRange, type ChunkDocument } from './gridfs-chunk-stream';
 import { findOrphanedFileIds } from './gridfs-orphans';
+import { createOpenUploads, createPendingWrites, type OpenUploads, type PendingWrites } from './pending-writes';
 
 export interface ImageRecord {
   readonly id: string;
@@ -74,6 +75,11 @@ export interface ImageRepository {
   findOrphanedFileIds(olderThan: Date): Promise<string[]>;
   /** Removes the chunks of a file that has no file document; resolves to how many there were. */
   deleteOrphan(id: string): Promise<number>;
+  /**
+   * Resolves once no write is under way: every upload opened has been finished or removed.
+   * Closing the connection after that leaves no half image behind.
+   */
+  settled(): Promise<void>;
 }
 
 interface ImageMetadata {
@@ -184,7 +190,7 @@ export async function ensureImageIndexes(db: Db, bucketName: string): Promise<vo
  * insert is ever on its way to the server: when the upload is abandoned, nothing can land
  * after its chunks have been deleted.
  */
-function openUpload(collections: Collections, image: NewImage, openUploads: Set<string>): ImageUpload {
+function openUpload(collections: Collections, image: NewImage, openUploads: OpenUploads): ImageUpload {
   const metadata: ImageMetadata = { contentType: image.contentType, width: image.width, height: image.height };
   const stream = collections.bucket.openUploadStream(image.filename, { metadata });
   // Failures reach the caller through the write and end callbacks; unheard, the event would crash the process.
@@ -207,15 +213,22 @@ function openUpload(collections: Collections, image: NewImage, openUploads: Set<
     finish: async (facts) => {
       // GridFS writes this same metadata object into the files document when the stream ends.
       metadata.sha256 = facts.sha256;
-      try {
-        await endStream(stream);
-      } finally {
-        openUploads.delete(id);
-      }
+      // Until it ends well, the upload stays open: the caller's removal releases it.
+      await endStream(stream);
+      openUploads.release(id);
       if (!stream.gridFSFile) throw new Error(`GridFS did not record file ${id}`);
       return toRecord(stream.gridFSFile);
     },
   };
+}
+
+async function tracked<T>(writes: PendingWrites, write: () => Promise<T>): Promise<T> {
+  const over = writes.begin();
+  try {
+    return await write();
+  } finally {
+    over();
+  }
 }
 
 /**
@@ -229,8 +242,9 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
     chunks: db.collection<ChunkDocument>(`${bucketName}.chunks`),
     digests: db.collection<DigestDocument>(`${bucketName}.digests`),
   };
+  const writes = createPendingWrites();
   // A slow client can go longer than any grace between two chunks; its upload is still alive.
-  const openUploads = new Set<string>();
+  const openUploads = createOpenUploads(writes);
 
   return {
     openUpload: (image) => openUpload(collections, image, openUploads),
@@ -248,14 +262,16 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
         { id: new ObjectId(image.id), length: image.size, chunkSize: image.chunkSize },
         range,
       ),
-    delete: async (id) => {
-      // Whether or not this works, the upload is over; if chunks stay, the orphan sweep takes them.
-      openUploads.delete(id);
-      return removeFile(collections, new ObjectId(id));
-    },
-    claimContent: (sha256, id) => claimContent(collections, sha256, new ObjectId(id)),
+    delete: (id) =>
+      tracked(writes, () => {
+        // Whether or not this works, the upload is over; if chunks stay, the orphan sweep takes them.
+        openUploads.release(id);
+        return removeFile(collections, new ObjectId(id));
+      }),
+    claimContent: (sha256, id) => tracked(writes, () => claimContent(collections, sha256, new ObjectId(id))),
     findOrphanedFileIds: (olderThan) =>
       findOrphanedFileIds({ ...collections, olderThan, isOpenUpload: (id) => openUploads.has(id) }),
-    deleteOrphan: (id) => removeChunks(collections, new ObjectId(id)),
+    deleteOrphan: (id) => tracked(writes, () => removeChunks(collections, new ObjectId(id))),
+    settled: () => writes.settled(),
   };
 }

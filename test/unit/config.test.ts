@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       uploadIdleTimeoutSeconds: 30,
       orphanGraceSeconds: 600,
       orphanSweepIntervalSeconds: 300,
+      shutdownTimeoutSeconds: 25,
     });
   });
 
@@ -83,6 +84,7 @@ describe('loadConfig', () => {
       UPLOAD_IDLE_TIMEOUT: '60',
       ORPHAN_GRACE: '1',
       ORPHAN_SWEEP_INTERVAL: '2',
+      SHUTDOWN_TIMEOUT: '0',
     });
 
     expect(config).toMatchObject({
@@ -102,6 +104,7 @@ describe('loadConfig', () => {
       uploadIdleTimeoutSeconds: 60,
       orphanGraceSeconds: 1,
       orphanSweepIntervalSeconds: 2,
+      shutdownTimeoutSeconds: 0,
     });
   });
 

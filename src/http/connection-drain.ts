@@ -1,0 +1,49 @@
+import type { Server, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface DrainOutcome {
+  /** Requests still unanswered when the time ran out; their connections were cut. */
+  readonly cutOff: number;
+}
+
+export interface ConnectionDrain {
+  /**
+   * Stops accepting connections and lets the requests in flight finish, each answer closing
+   * its connection; after `timeoutMs` the rest are cut. Resolves once every connection is gone.
+   */
+  drain(timeoutMs: number): Promise<DrainOutcome>;
+}
+
+/** Tells the client not to send another request on this connection: it will not be read. */
+function closeAfterAnswer(res: ServerResponse): void {
+  if (!res.headersSent) res.setHeader('Connection', 'close');
+}
+
+/** Must be called before the server accepts its first connection, so that every request is seen. */
+export function watchConnectionsForDrain(server: Server): ConnectionDrain {
+  const unanswered = new Set<ServerResponse>();
+  let draining = false;
+  // Ahead of the app's own listener, which may answer at once.
+  server.prependListener('request', (_req, res: ServerResponse) => {
+    if (draining) closeAfterAnswer(res);
+    unanswered.add(res);
+    res.once('close', () => unanswered.delete(res));
+  });
+
+  async function drain(timeoutMs: number): Promise<DrainOutcome> {
+    draining = true;
+    unanswered.forEach(closeAfterAnswer);
+    // Since Node 19, close() also ends the keep-alive connections that sit idle.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const deadline = new AbortController();
+    const timedOut = sleep(timeoutMs, true, { signal: deadline.signal }).catch(() => false);
+    const outOfTime = await Promise.race([closed.then(() => false), timedOut]);
+    deadline.abort();
+    const cutOff = outOfTime ? unanswered.size : 0;
+    if (outOfTime) server.closeAllConnections();
+    await closed;
+    return { cutOff };
+  }
+
+  return { drain };
+}
