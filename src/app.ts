@@ -81,7 +81,7 @@ function buildParts(
   app.use('/image', createImageRouter({ images, catalog, readImage }, { ...config, logger }));
   app.use(createHealthRouter(db, lifecycle));
   app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    res.type(metrics.registry.contentType).send(await metrics.render());
   });
   app.use(createDocsRouter());
   app.use(routeNotFound);

@@ -15,6 +15,8 @@ export interface RequestObservation {
 /** What the service tells Prometheus; one registry per app, so that tests never share counts. */
 export interface Metrics {
   readonly registry: Registry;
+  /** The Prometheus text `/metrics` answers: this process's, or the whole cluster's. */
+  render(): Promise<string>;
   observeRequest(observation: RequestObservation): void;
   /** `reason` is the problem code of a refused or failed upload, empty when stored or aborted. */
   countUpload(outcome: UploadOutcome, reason: string): void;
@@ -72,6 +74,7 @@ export function createMetrics(): Metrics {
 
   return {
     registry,
+    render: () => registry.metrics(),
     observeRequest: ({ method, route, status, seconds, bytesReceived: received, bytesSent: sent }) => {
       requestSeconds.observe({ method, route, status: String(status) }, seconds);
       bytesReceived.inc({ route }, received);

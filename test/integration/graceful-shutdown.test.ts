@@ -49,7 +49,7 @@ async function refusesConnections(server: ListeningServer): Promise<boolean> {
   );
 }
 
-describe('graceful shutdown', () => {
+describe.each(['1', '2'])('graceful shutdown with WEB_CONCURRENCY=%s', (webConcurrency) => {
   let uri: string;
   let client: MongoClient;
   let db: Db;
@@ -69,6 +69,7 @@ describe('graceful shutdown', () => {
     const server = await startListeningServer({
       MONGODB_URI: uri,
       SHUTDOWN_TIMEOUT: shutdownTimeout,
+      WEB_CONCURRENCY: webConcurrency,
       LOG_LEVEL: 'info',
     });
     const image = await makeLargePng(6 * 1024 * 1024);
@@ -85,10 +86,11 @@ describe('graceful shutdown', () => {
     const { server, image, connection, rest } = await startWithUploadInFlight('20');
 
     server.child.kill('SIGTERM');
-    await eventually(() => refusesConnections(server), (refused) => refused);
+    const refused = await eventually(() => refusesConnections(server), (refusing) => refusing);
     connection.write(rest);
     const answer = await connection.answer;
 
+    expect(refused).toBe(true);
     expect(answer.status).toBe(201);
     expect(answer.headers.connection).toBe('close');
     expect(await exitCode(server)).toBe(0);

@@ -1,5 +1,5 @@
 import { makeImage, makeLargePng } from '../helpers/images';
-import { startListeningServer, type ListeningServer } from '../helpers/server-process';
+import { startListeningServer, uploadThrough, type ListeningServer } from '../helpers/server-process';
 import { uriOfNewDatabase } from '../helpers/test-app';
 import { eventually } from '../helpers/wait';
 
@@ -18,15 +18,6 @@ describe('two instances on one database', () => {
     await Promise.all([first.stop(), second.stop()]);
   });
 
-  async function uploadTo(server: ListeningServer, bytes: Buffer): Promise<string> {
-    const form = new FormData();
-    form.append('images', new Blob([bytes], { type: 'image/png' }), 'shared.png');
-    const response = await fetch(`${server.baseUrl}/image/upload`, { method: 'POST', body: form });
-    expect(response.status).toBe(201);
-    const body = (await response.json()) as { images: { url: string }[] };
-    return body.images[0]?.url ?? '';
-  }
-
   async function readFrom(server: ListeningServer, url: string) {
     const response = await fetch(`${server.baseUrl}${url}`);
     return { status: response.status, bytes: Buffer.from(await response.arrayBuffer()) };
@@ -35,7 +26,7 @@ describe('two instances on one database', () => {
   test('when an image is uploaded through one instance, then the other serves it byte-exact', async () => {
     const bytes = await makeImage('png', 120, 80);
 
-    const url = await uploadTo(first, bytes);
+    const { url } = await uploadThrough(first.baseUrl, bytes);
     const read = await readFrom(second, url);
 
     expect(read.status).toBe(200);
@@ -44,7 +35,7 @@ describe('two instances on one database', () => {
 
   test('when an image is deleted through one instance, then the other stops serving it within CACHE_TTL', async () => {
     const bytes = await makeImage('png', 90, 60);
-    const url = await uploadTo(first, bytes);
+    const { url } = await uploadThrough(first.baseUrl, bytes);
     expect((await readFrom(second, url)).status).toBe(200);
 
     const deleted = await fetch(`${first.baseUrl}${url}`, { method: 'DELETE' });
@@ -62,7 +53,7 @@ describe('two instances on one database', () => {
 
   test('when a large image known to the other instance is deleted, then it answers 404 at once, not an error', async () => {
     const bytes = await makeLargePng(1536 * 1024);
-    const url = await uploadTo(first, bytes);
+    const { url } = await uploadThrough(first.baseUrl, bytes);
     expect((await readFrom(second, url)).bytes.equals(bytes)).toBe(true);
 
     expect((await fetch(`${first.baseUrl}${url}`, { method: 'DELETE' })).status).toBe(204);

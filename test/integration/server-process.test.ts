@@ -7,7 +7,7 @@ import { MongoClient, ObjectId } from 'mongodb';
 import { findFreePort, waitForPort } from '../../src/database/ports';
 import { makeImage, makeLargePng } from '../helpers/images';
 import { openRawConnection, uploadHead } from '../helpers/raw-http';
-import { startListeningServer, startServer } from '../helpers/server-process';
+import { startListeningServer, startServer, uploadThrough } from '../helpers/server-process';
 import { uriOfNewDatabase } from '../helpers/test-app';
 import { eventually } from '../helpers/wait';
 
@@ -48,14 +48,7 @@ test('when MONGODB_URI is unset, then it starts its own database in DATA_DIR and
   const bytes = await makeImage('png');
   const environment = { DATA_DIR: dataDir };
 
-  const id = await runUntilStopped(environment, async (baseUrl) => {
-    const form = new FormData();
-    form.append('images', new Blob([bytes], { type: 'image/png' }), 'kept.png');
-    const response = await fetch(`${baseUrl}/image/upload`, { method: 'POST', body: form });
-    expect(response.status).toBe(201);
-    const body = (await response.json()) as { images: { id: string }[] };
-    return body.images[0]?.id ?? '';
-  });
+  const { id } = await runUntilStopped(environment, (baseUrl) => uploadThrough(baseUrl, bytes));
   const readBack = await runUntilStopped(environment, async (baseUrl) => {
     const response = await fetch(`${baseUrl}/image/${id}`);
     return { status: response.status, bytes: Buffer.from(await response.arrayBuffer()) };
@@ -65,15 +58,6 @@ test('when MONGODB_URI is unset, then it starts its own database in DATA_DIR and
   expect(readBack.bytes.equals(bytes)).toBe(true);
   await rm(dataDir, { recursive: true, force: true });
 });
-
-async function uploadOne(baseUrl: string, bytes: Buffer): Promise<string> {
-  const form = new FormData();
-  form.append('images', new Blob([bytes], { type: 'image/png' }), 'kept.png');
-  const response = await fetch(`${baseUrl}/image/upload`, { method: 'POST', body: form });
-  expect(response.status).toBe(201);
-  const body = (await response.json()) as { images: { id: string }[] };
-  return body.images[0]?.id ?? '';
-}
 
 /** Chunks per file id, as someone looking into the database would count them. */
 async function chunksPerFile(client: MongoClient): Promise<Map<string, number>> {
@@ -98,7 +82,7 @@ test('when the server is killed in the middle of an upload, then once restarted 
   const firstPort = await findFreePort();
   const first = startServer({ PORT: String(firstPort), MONGODB_URI: uri });
   await waitForPort(firstPort, 20_000);
-  const keptId = await uploadOne(`http://127.0.0.1:${firstPort}`, bytes);
+  const { id: keptId } = await uploadThrough(`http://127.0.0.1:${firstPort}`, bytes);
   const half = openRawConnection(firstPort);
   half.write(uploadHead({ boundary: 'Killed', announcedBytes: 40 * 1024 * 1024, filename: 'half.png' }));
   half.write(await makeLargePng(2 * 1024 * 1024));

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       orphanGraceSeconds: 600,
       orphanSweepIntervalSeconds: 300,
       shutdownTimeoutSeconds: 25,
+      webConcurrency: 1,
     });
   });
 
@@ -85,6 +86,7 @@ describe('loadConfig', () => {
       ORPHAN_GRACE: '1',
       ORPHAN_SWEEP_INTERVAL: '2',
       SHUTDOWN_TIMEOUT: '0',
+      WEB_CONCURRENCY: '4',
     });
 
     expect(config).toMatchObject({
@@ -105,6 +107,7 @@ describe('loadConfig', () => {
       orphanGraceSeconds: 1,
       orphanSweepIntervalSeconds: 2,
       shutdownTimeoutSeconds: 0,
+      webConcurrency: 4,
     });
   });
 

@@ -1,0 +1,47 @@
+import type { Connection } from 'mongoose';
+import type { Db } from 'mongodb';
+import type { Config } from '../config';
+import { ensureImageIndexes } from '../images/image-repository';
+import type { Logger } from '../logger';
+import { connectDatabase } from './connect';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database';
+
+export interface OpenDatabase {
+  /** What other processes of this server connect to. */
+  readonly uri: string;
+  readonly connection: Connection;
+  readonly db: Db;
+  /** Closes the connection, then stops the embedded database if this process started it. */
+  close(): Promise<void>;
+}
+
+export type DatabaseConfig = Pick<
+  Config,
+  'mongodbUri' | 'dataDir' | 'mongodbTimeoutMs' | 'writeConcern' | 'readPreference' | 'bucketName'
+>;
+
+async function resolveDatabaseUri(config: DatabaseConfig, logger: Logger): Promise<{ uri: string; embedded?: EmbeddedDatabase }> {
+  if (config.mongodbUri) return { uri: config.mongodbUri };
+  const embedded = await startEmbeddedDatabase({ dataDir: config.dataDir, logger });
+  logger.info({ database: embedded.description, uri: embedded.uri }, 'MONGODB_URI is unset: started the embedded database');
+  return { uri: embedded.uri, embedded };
+}
+
+/** Connects to MONGODB_URI, or to the embedded database it starts when that is unset, with the images' indexes in place. */
+export async function openDatabase(config: DatabaseConfig, logger: Logger): Promise<OpenDatabase> {
+  const { uri, embedded } = await resolveDatabaseUri(config, logger);
+  const { connection, db } = await connectDatabase(uri, config);
+  await ensureImageIndexes(db, config.bucketName);
+  connection.on('disconnected', () => logger.warn('database connection lost'));
+  connection.on('reconnected', () => logger.info('database connection back'));
+  connection.on('error', (error: unknown) => logger.error({ err: error }, 'database error'));
+  return {
+    uri,
+    connection,
+    db,
+    close: async () => {
+      await connection.close();
+      await embedded?.stop();
+    },
+  };
+}
