@@ -10,8 +10,10 @@ import {
   type GridFSFile,
 } from 'mongodb';
 import { openChunkStream, type ByteRange, type ChunkDocument } from './gridfs-chunk-stream';
-import { findOrphanedFileIds } from './gridfs-orphans';
+import { deleteChunksOf, findOrphans, type Orphan } from './gridfs-orphans';
 import { createOpenUploads, createPendingWrites, type OpenUploads, type PendingWrites } from './pending-writes';
+
+export type { Orphan } from './gridfs-orphans';
 
 export interface ImageRecord {
   readonly id: string;
@@ -70,11 +72,11 @@ export interface ImageRepository {
   claimContent(sha256: string, id: string): Promise<string>;
   /**
    * Files with chunks but no file document, whose newest chunk was written before
-   * `olderThan`, and which this process is not uploading.
+   * `olderThan`, and which this process is not uploading; a few queries per 500 file ids.
    */
-  findOrphanedFileIds(olderThan: Date): Promise<string[]>;
-  /** Removes the chunks of a file that has no file document; resolves to how many there were. */
-  deleteOrphan(id: string): Promise<number>;
+  findOrphans(olderThan: Date): Promise<Orphan[]>;
+  /** Removes all chunks of these files, which have no file document, in one query; resolves to how many went. */
+  deleteOrphans(ids: readonly string[]): Promise<number>;
   /**
    * Resolves once no write is under way: every upload opened has been finished or removed.
    * Closing the connection after that leaves no half image behind.
@@ -137,13 +139,8 @@ interface Collections {
 async function removeFile(collections: Collections, id: ObjectId): Promise<boolean> {
   await collections.digests.deleteMany({ fileId: id });
   const { deletedCount } = await collections.files.deleteOne({ _id: id });
-  await removeChunks(collections, id);
+  await collections.chunks.deleteMany({ files_id: id });
   return deletedCount > 0;
-}
-
-async function removeChunks({ chunks }: Collections, id: ObjectId): Promise<number> {
-  const { deletedCount } = await chunks.deleteMany({ files_id: id });
-  return deletedCount;
 }
 
 function isDuplicateKey(error: unknown): boolean {
@@ -269,9 +266,8 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
         return removeFile(collections, new ObjectId(id));
       }),
     claimContent: (sha256, id) => tracked(writes, () => claimContent(collections, sha256, new ObjectId(id))),
-    findOrphanedFileIds: (olderThan) =>
-      findOrphanedFileIds({ ...collections, olderThan, isOpenUpload: (id) => openUploads.has(id) }),
-    deleteOrphan: (id) => tracked(writes, () => removeChunks(collections, new ObjectId(id))),
+    findOrphans: (olderThan) => findOrphans({ ...collections, olderThan, isOpenUpload: (id) => openUploads.has(id) }),
+    deleteOrphans: (ids) => tracked(writes, () => deleteChunksOf(collections.chunks, ids)),
     settled: () => writes.settled(),
   };
 }

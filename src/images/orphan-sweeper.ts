@@ -1,22 +1,21 @@
 import { isDatabaseUnavailable } from '../database/database-errors';
 import type { Logger } from '../logger';
-import type { ImageRepository } from './image-repository';
+import { IDS_PER_BATCH } from './gridfs-orphans';
+import type { ImageRepository, Orphan } from './image-repository';
 
 export interface OrphanSweeperOptions {
-  readonly repository: Pick<ImageRepository, 'findOrphanedFileIds' | 'deleteOrphan'>;
+  readonly repository: Pick<ImageRepository, 'findOrphans' | 'deleteOrphans'>;
   readonly logger: Logger;
   /** Chunks of a file without a file document are left alone until their newest is this old. */
   readonly graceSeconds: number;
   readonly intervalSeconds: number;
 }
 
-export interface RemovedOrphan {
-  readonly fileId: string;
-  readonly chunks: number;
-}
+/** A file whose chunks a sweep removed, with how many it counted. */
+export type RemovedOrphan = Orphan;
 
 export interface RunningSweeper {
-  /** Stops the schedule and resolves once a sweep under way has ended. */
+  /** Stops the schedule, and a sweep under way after the batch it is removing; resolves once that sweep has ended. */
   stop(): Promise<void>;
 }
 
@@ -37,14 +36,29 @@ export function createOrphanSweeper(options: OrphanSweeperOptions): OrphanSweepe
   let running: Promise<RemovedOrphan[]> | undefined;
   let stopped = false;
 
+  async function removeBatch(orphans: readonly Orphan[]): Promise<void> {
+    const counted = orphans.reduce((sum, orphan) => sum + orphan.chunks, 0);
+    const deleted = await repository.deleteOrphans(orphans.map((orphan) => orphan.fileId));
+    for (const { fileId, chunks } of orphans) {
+      logger.info({ fileId, chunks }, 'removed the chunks of an upload that never finished');
+    }
+    // Fewer is another instance's sweep getting there first; more is an upload that was still writing.
+    if (deleted > counted) {
+      logger.warn(
+        { counted, deleted, graceSeconds },
+        'removed chunks written after the sweep took their files for orphans: an upload went longer than ORPHAN_GRACE between two chunks',
+      );
+    }
+  }
+
   async function removeOrphans(): Promise<RemovedOrphan[]> {
     const olderThan = new Date(Date.now() - graceSeconds * 1000);
+    const orphans = await repository.findOrphans(olderThan);
     const removed: RemovedOrphan[] = [];
-    for (const fileId of await repository.findOrphanedFileIds(olderThan)) {
-      if (stopped) break;
-      const chunks = await repository.deleteOrphan(fileId);
-      logger.info({ fileId, chunks }, 'removed the chunks of an upload that never finished');
-      removed.push({ fileId, chunks });
+    for (let start = 0; start < orphans.length && !stopped; start += IDS_PER_BATCH) {
+      const batch = orphans.slice(start, start + IDS_PER_BATCH);
+      await removeBatch(batch);
+      removed.push(...batch);
     }
     return removed;
   }

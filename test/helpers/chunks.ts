@@ -25,3 +25,12 @@ export async function writeChunks(db: Db, bucketName: string, { filesId, seconds
 export function countChunks(db: Db, bucketName: string, filesId: ObjectId): Promise<number> {
   return db.collection(`${bucketName}.chunks`).countDocuments({ files_id: filesId });
 }
+
+/** `count` files of one chunk each, written `secondsAgo` seconds ago, with no file document, in one insert. */
+export async function writeOrphans(db: Db, bucketName: string, count: number, secondsAgo: number): Promise<ObjectId[]> {
+  const ids = Array.from({ length: count }, () => new ObjectId());
+  await db.collection(`${bucketName}.chunks`).insertMany(
+    ids.map((filesId) => ({ _id: objectIdFrom(secondsAgo), files_id: filesId, n: 0, data: new Binary(randomBytes(16)) })),
+  );
+  return ids;
+}

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Binary, ObjectId } from 'mongodb';
-import { createOrphanSweeper } from '../../src/images/orphan-sweeper';
-import { countChunks, objectIdFrom, writeChunks } from '../helpers/chunks';
+import { Binary, ObjectId, type CommandStartedEvent, type Db } from 'mongodb';
+import type { ImageRepository } from '../../src/images/image-repository';
+import { createOrphanSweeper, type OrphanSweeperOptions } from '../../src/images/orphan-sweeper';
+import { countChunks, objectIdFrom, writeChunks, writeOrphans } from '../helpers/chunks';
 import { download } from '../helpers/http';
 import { makeImage } from '../helpers/images';
 import { captureLogs, LEVEL } from '../helpers/logs';
@@ -21,10 +22,28 @@ afterAll(async () => {
   await api.close();
 });
 
-function sweeperOf(app: TestApp, graceSeconds: number, intervalSeconds = 300) {
+function sweeperOf(
+  app: TestApp,
+  graceSeconds: number,
+  intervalSeconds = 300,
+  repository: OrphanSweeperOptions['repository'] = app.repository,
+) {
   const logs = captureLogs();
-  const sweeper = createOrphanSweeper({ repository: app.repository, logger: logs.logger, graceSeconds, intervalSeconds });
+  const sweeper = createOrphanSweeper({ repository, logger: logs.logger, graceSeconds, intervalSeconds });
   return { sweeper, lines: logs.lines };
+}
+
+/** How many commands of each name the app's client sends from now on. */
+function countCommands(db: Db): Map<string, number> {
+  const counts = new Map<string, number>();
+  db.client.on('commandStarted', (event: CommandStartedEvent) => {
+    counts.set(event.commandName, (counts.get(event.commandName) ?? 0) + 1);
+  });
+  return counts;
+}
+
+async function chunksLeft(db: Db, ids: readonly ObjectId[]): Promise<number> {
+  return db.collection(`${BUCKET}.chunks`).countDocuments({ files_id: { $in: [...ids] } });
 }
 
 test('when chunks without a file document were all written before the grace, then a sweep removes them and logs the file id and chunk count', async () => {
@@ -114,4 +133,77 @@ test('when the database is unreachable, then each sweep logs a warning, the proc
 
   expect(warnings.length).toBeGreaterThanOrEqual(2);
   expect(warnings[0]?.msg).toMatch(/^orphan sweep failed/);
+});
+
+test('when there are more orphans than fit one batch, then one sweep removes them all with one search and one delete per 500 of them', async () => {
+  const own = await startTestApp();
+  try {
+    const orphans = await writeOrphans(own.db, BUCKET, 1001, 2 * HOUR);
+    const { sweeper } = sweeperOf(own, HOUR);
+    const commands = countCommands(own.db);
+
+    const removed = await sweeper.sweep();
+
+    const sent = (name: string) => commands.get(name) ?? 0;
+    expect({ aggregate: sent('aggregate'), find: sent('find'), distinct: sent('distinct'), delete: sent('delete') }).toEqual({
+      aggregate: 1,
+      find: 3,
+      distinct: 3,
+      delete: 3,
+    });
+    expect(removed).toHaveLength(1001);
+    expect(await chunksLeft(own.db, orphans)).toBe(0);
+  } finally {
+    await own.close();
+  }
+});
+
+test('when the sweeper is stopped while it removes a batch, then it removes no further batch and stop resolves', async () => {
+  const own = await startTestApp();
+  try {
+    const orphans = await writeOrphans(own.db, BUCKET, 501, 2 * HOUR);
+    let deleteStarted: () => void = () => undefined;
+    const firstDelete = new Promise<undefined>((resolve) => {
+      deleteStarted = () => resolve(undefined);
+    });
+    const repository: Pick<ImageRepository, 'findOrphans' | 'deleteOrphans'> = {
+      findOrphans: (olderThan) => own.repository.findOrphans(olderThan),
+      deleteOrphans: (ids) => {
+        deleteStarted();
+        return own.repository.deleteOrphans(ids);
+      },
+    };
+    const { sweeper } = sweeperOf(own, HOUR, 300, repository);
+
+    const running = sweeper.start();
+    await firstDelete;
+    // Runs before the delete's answer can arrive: callbacks of I/O wait for pending promise jobs.
+    await running.stop();
+
+    expect(await chunksLeft(own.db, orphans)).toBe(1);
+  } finally {
+    await own.close();
+  }
+});
+
+test('when an upload writes to a file after a sweep took it for an orphan, then the sweep removes it and warns that the grace is too short', async () => {
+  const lateUpload = new ObjectId();
+  await writeChunks(api.db, BUCKET, { filesId: lateUpload, secondsAgo: [2 * HOUR, 2 * HOUR] });
+  const repository: Pick<ImageRepository, 'findOrphans' | 'deleteOrphans'> = {
+    findOrphans: async (olderThan) => {
+      const found = await api.repository.findOrphans(olderThan);
+      await writeChunks(api.db, BUCKET, { filesId: lateUpload, secondsAgo: [0] });
+      return found;
+    },
+    deleteOrphans: (ids) => api.repository.deleteOrphans(ids),
+  };
+  const { sweeper, lines } = sweeperOf(api, HOUR, 300, repository);
+
+  const removed = await sweeper.sweep();
+
+  expect(removed).toContainEqual({ fileId: lateUpload.toHexString(), chunks: 2 });
+  expect(await countChunks(api.db, BUCKET, lateUpload)).toBe(0);
+  expect(lines.filter((line) => line.level === LEVEL.warn).map((line) => line.msg)).toContainEqual(
+    expect.stringMatching(/ORPHAN_GRACE/),
+  );
 });
