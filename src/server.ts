@@ -11,6 +11,7 @@ import { createOrphanSweeper } from './images/orphan-sweeper';
 import { observeDatabaseCommands } from './observability/database-metrics';
 import { createMetrics } from './observability/metrics';
 import { createLogger, type Logger } from './logger';
+import { createVariantRepository, ensureVariantIndexes } from './variants/variant-repository';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   const { uri, embedded } = await resolveDatabaseUri(config, logger);
   const { connection, db } = await connectDatabase(uri, config);
   await ensureImageIndexes(db, config.bucketName);
+  await ensureVariantIndexes(db, config.bucketName);
   connection.on('disconnected', () => logger.warn('database connection lost'));
   connection.on('reconnected', () => logger.info('database connection back'));
   connection.on('error', (error: unknown) => logger.error({ err: error }, 'database error'));
@@ -46,13 +48,14 @@ async function main(): Promise<void> {
   observeDatabaseCommands(connection.getClient(), metrics);
   const lifecycle = createLifecycle();
   const repository = createImageRepository(db, config.bucketName);
+  const variantRepository = createVariantRepository(db, config.bucketName);
   const sweeper = createOrphanSweeper({
     repository,
     logger,
     graceSeconds: config.orphanGraceSeconds,
     intervalSeconds: config.orphanSweepIntervalSeconds,
   }).start();
-  const server = await listen(createApp({ config, logger, db, repository, metrics, lifecycle }), config);
+  const server = await listen(createApp({ config, logger, db, repository, variantRepository, metrics, lifecycle }), config);
   logger.info({ port: config.port }, `listening on http://localhost:${config.port}`);
 
   const shutdown = async (signal: string): Promise<void> => {

@@ -13,7 +13,10 @@ import { openChunkStream, type ByteRange, type ChunkDocument } from './gridfs-ch
 import { findOrphanedFileIds } from './gridfs-orphans';
 
 export interface ImageRecord {
+  /** What the image is found and cached by: an original's file id, or a variant's key. */
   readonly id: string;
+  /** The GridFS file holding the bytes: an original's own id, or the file a variant's key points to. */
+  readonly fileId: string;
   readonly filename: string;
   readonly contentType: string;
   readonly size: number;
@@ -25,6 +28,8 @@ export interface ImageRecord {
   readonly height: number | undefined;
   /** How GridFS split the file: needed to read it back. */
   readonly chunkSize: number;
+  /** The strong ETag's value: the SHA-256 where there is one, else the id. */
+  readonly entityTag: string;
 }
 
 export interface NewImage {
@@ -91,8 +96,10 @@ interface DigestDocument {
 
 function toRecord(file: GridFSFile): ImageRecord {
   const metadata = file.metadata as ImageMetadata | undefined;
+  const id = file._id.toHexString();
   return {
-    id: file._id.toHexString(),
+    id,
+    fileId: id,
     filename: file.filename,
     contentType: metadata?.contentType ?? 'application/octet-stream',
     size: file.length,
@@ -101,6 +108,7 @@ function toRecord(file: GridFSFile): ImageRecord {
     width: metadata?.width,
     height: metadata?.height,
     chunkSize: file.chunkSize,
+    entityTag: metadata?.sha256 ?? id,
   };
 }
 
@@ -245,7 +253,7 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
     openContent: (image, range) =>
       openChunkStream(
         collections.chunks,
-        { id: new ObjectId(image.id), length: image.size, chunkSize: image.chunkSize },
+        { id: new ObjectId(image.fileId), length: image.size, chunkSize: image.chunkSize },
         range,
       ),
     delete: async (id) => {
