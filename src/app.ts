@@ -69,7 +69,7 @@ function buildParts(
   });
   const images = createImageService(repository, { ...config, logger, cache });
   const reader = createImageReader(repository, cache);
-  const catalog = createImageCatalog(repository, reader, cache);
+  const catalog = createImageCatalog(repository, reader, cache, variantRepository);
   const variants = createVariantService(variantRepository, {
     maxPixels: config.maxPixels,
     logger,

@@ -12,6 +12,7 @@ import { observeDatabaseCommands } from './observability/database-metrics';
 import { createMetrics } from './observability/metrics';
 import { createLogger, type Logger } from './logger';
 import { createVariantRepository, ensureVariantIndexes } from './variants/variant-repository';
+import { createVariantSweeper } from './variants/variant-sweeper';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -55,6 +56,12 @@ async function main(): Promise<void> {
     graceSeconds: config.orphanGraceSeconds,
     intervalSeconds: config.orphanSweepIntervalSeconds,
   }).start();
+  const variantSweeper = createVariantSweeper({
+    repository: variantRepository,
+    logger,
+    graceSeconds: config.orphanGraceSeconds,
+    intervalSeconds: config.orphanSweepIntervalSeconds,
+  }).start();
   const server = await listen(createApp({ config, logger, db, repository, variantRepository, metrics, lifecycle }), config);
   logger.info({ port: config.port }, `listening on http://localhost:${config.port}`);
 
@@ -65,7 +72,7 @@ async function main(): Promise<void> {
     const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_DEADLINE_MS).unref();
     try {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await sweeper.stop();
+      await Promise.all([sweeper.stop(), variantSweeper.stop()]);
       await connection.close();
       await embedded?.stop();
       process.exit(0);

@@ -7,6 +7,19 @@ type Schema = Readonly<Record<string, unknown>>;
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 const nullable = (type: string): Schema => ({ type: [type, 'null'] });
 
+const imageInfoProperties: Record<string, Schema> = {
+  id: ref('ImageId'),
+  filename: { type: 'string' },
+  contentType: { type: 'string' },
+  size: { type: 'integer', minimum: 0 },
+  width: nullable('integer'),
+  height: nullable('integer'),
+  sha256: { type: ['string', 'null'], pattern: '^[0-9a-f]{64}$' },
+  uploadDate: { type: 'string', format: 'date-time' },
+  url: { type: 'string' },
+};
+const imageInfoRequired = ['id', 'filename', 'contentType', 'size', 'width', 'height', 'sha256', 'uploadDate', 'url'];
+
 const schemas: Record<string, Schema> = {
   Problem: {
     type: 'object',
@@ -41,19 +54,24 @@ const schemas: Record<string, Schema> = {
     properties: { message: { type: 'string' }, images: { type: 'array', items: ref('UploadedImage'), minItems: 1 } },
     additionalProperties: false,
   },
-  ImageInfo: {
+  ImageInfo: { type: 'object', required: imageInfoRequired, properties: imageInfoProperties, additionalProperties: false },
+  ImageDetails: {
     type: 'object',
-    required: ['id', 'filename', 'contentType', 'size', 'width', 'height', 'sha256', 'uploadDate', 'url'],
+    description: 'ImageInfo and the variants stored of the image',
+    required: [...imageInfoRequired, 'variants'],
+    properties: { ...imageInfoProperties, variants: { type: 'array', items: ref('StoredVariant') } },
+    additionalProperties: false,
+  },
+  StoredVariant: {
+    type: 'object',
+    required: ['params', 'contentType', 'size', 'width', 'height', 'createdAt'],
     properties: {
-      id: ref('ImageId'),
-      filename: { type: 'string' },
+      params: { type: 'string', description: 'The canonical parameters it was made with, as a query string' },
       contentType: { type: 'string' },
       size: { type: 'integer', minimum: 0 },
       width: nullable('integer'),
       height: nullable('integer'),
-      sha256: { type: ['string', 'null'], pattern: '^[0-9a-f]{64}$' },
-      uploadDate: { type: 'string', format: 'date-time' },
-      url: { type: 'string' },
+      createdAt: { type: 'string', format: 'date-time' },
     },
     additionalProperties: false,
   },
@@ -204,9 +222,9 @@ const paths = {
   '/image/{id}/info': {
     get: {
       operationId: 'describeImage',
-      summary: 'What is known of one image',
+      summary: 'What is known of one image, and the variants stored of it',
       parameters: [idParameter],
-      responses: { '200': json('The image', ref('ImageInfo')), ...problems(...readErrors) },
+      responses: { '200': json('The image', ref('ImageDetails')), ...problems(...readErrors) },
     },
   },
   '/healthz': {

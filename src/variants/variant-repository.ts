@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { GridFSBucket, MongoServerError, ObjectId, type Collection, type Db, type GridFSFile } from 'mongodb';
 import { openChunkStream, type ByteRange, type ChunkDocument } from '../images/gridfs-chunk-stream';
+import { findOrphanedFileIds } from '../images/gridfs-orphans';
 import type { ImageRecord } from '../images/image-repository';
 
 /**
@@ -68,6 +69,14 @@ export interface VariantRepository {
   listOf(originalId: string): Promise<StoredVariant[]>;
   /** Removes a variant file and its chunks, claimed or not, and any claim that points at it. */
   removeFile(fileId: string): Promise<void>;
+  /** Removes every variant of an original; resolves to their keys. */
+  removeAllOf(originalId: string): Promise<string[]>;
+  /**
+   * Files to remove: those of variants whose original is gone, those never claimed (their
+   * maker stopped between writing and claiming), and chunks without a file; the last two only
+   * when written before `olderThan` and not being written by this process.
+   */
+  findLeftovers(olderThan: Date): Promise<string[]>;
 }
 
 export function variantKey(originalId: string, params: string): string {
@@ -91,6 +100,8 @@ function toRecord(document: VariantDocument): ImageRecord {
 }
 
 export interface VariantCollections {
+  /** The files of the originals, to know which are gone. */
+  readonly originals: Collection<GridFSFile>;
   readonly bucket: GridFSBucket;
   readonly files: Collection<GridFSFile>;
   readonly chunks: Collection<ChunkDocument>;
@@ -100,6 +111,7 @@ export interface VariantCollections {
 export function variantCollections(db: Db, bucketName: string): VariantCollections {
   const name = `${bucketName}.variants`;
   return {
+    originals: db.collection<GridFSFile>(`${bucketName}.files`),
     bucket: new GridFSBucket(db, { bucketName: name }),
     files: db.collection<GridFSFile>(`${name}.files`),
     chunks: db.collection<ChunkDocument>(`${name}.chunks`),
@@ -139,13 +151,16 @@ async function claim({ files, variants }: VariantCollections, document: VariantD
   throw new Error(`could not settle which file holds variant ${document._id}`);
 }
 
-function openUpload(collections: VariantCollections, variant: NewVariant): VariantUpload {
+function openUpload(collections: VariantCollections, variant: NewVariant, openUploads: Set<string>): VariantUpload {
   const originalId = new ObjectId(variant.originalId);
   const stream = collections.bucket.openUploadStream(variant.filename, {
     metadata: { variantOf: originalId, params: variant.params, contentType: variant.contentType },
   });
+  const fileId = stream.id.toHexString();
+  openUploads.add(fileId);
+  stream.once('close', () => openUploads.delete(fileId));
   return {
-    fileId: stream.id.toHexString(),
+    fileId,
     stream,
     claim: async (facts) => {
       const file = stream.gridFSFile;
@@ -173,28 +188,75 @@ async function removeFile({ files, chunks, variants }: VariantCollections, fileI
   await chunks.deleteMany({ files_id: fileId });
 }
 
+const IDS_PER_BATCH = 500;
+
+/** Originals with variants that are no longer in the originals' bucket, a batch at a time. */
+async function variantFilesOfDeletedOriginals({ originals, variants }: VariantCollections): Promise<ObjectId[]> {
+  const originalIds = await variants.distinct('originalId');
+  const fileIds: ObjectId[] = [];
+  for (let start = 0; start < originalIds.length; start += IDS_PER_BATCH) {
+    const batch = originalIds.slice(start, start + IDS_PER_BATCH);
+    const found = await originals.find({ _id: { $in: batch } }, { projection: { _id: 1 } }).toArray();
+    const present = new Set(found.map((file) => file._id.toHexString()));
+    const gone = batch.filter((id) => !present.has(id.toHexString()));
+    if (gone.length === 0) continue;
+    const orphaned = await variants.find({ originalId: { $in: gone } }, { projection: { fileId: 1 } }).toArray();
+    fileIds.push(...orphaned.map((variant) => variant.fileId));
+  }
+  return fileIds;
+}
+
+/** Finished variant files that no claim points to and that are older than the grace. */
+async function unclaimedFiles({ files, variants }: VariantCollections, olderThan: Date): Promise<ObjectId[]> {
+  const old = await files.find({ uploadDate: { $lt: olderThan } }, { projection: { _id: 1 } }).toArray();
+  const unclaimed: ObjectId[] = [];
+  for (let start = 0; start < old.length; start += IDS_PER_BATCH) {
+    const batch = old.slice(start, start + IDS_PER_BATCH).map((file) => file._id);
+    const claimed = await variants.find({ fileId: { $in: batch } }, { projection: { fileId: 1 } }).toArray();
+    const claimedIds = new Set(claimed.map((variant) => variant.fileId.toHexString()));
+    unclaimed.push(...batch.filter((id) => !claimedIds.has(id.toHexString())));
+  }
+  return unclaimed;
+}
+
+async function findLeftovers(collections: VariantCollections, olderThan: Date, openUploads: Set<string>): Promise<string[]> {
+  const ofDeleted = await variantFilesOfDeletedOriginals(collections);
+  const unclaimed = await unclaimedFiles(collections, olderThan);
+  const chunksOnly = await findOrphanedFileIds({ ...collections, olderThan, isOpenUpload: (id) => openUploads.has(id) });
+  return [...new Set([...ofDeleted, ...unclaimed].map((id) => id.toHexString()).concat(chunksOnly))];
+}
+
 /** The only code that touches the variants' GridFS bucket and their index. */
 export function createVariantRepository(db: Db, bucketName: string): VariantRepository {
   const collections = variantCollections(db, bucketName);
+  // Written now, however long since their last chunk: not leftovers.
+  const openUploads = new Set<string>();
+  const listOf = async (originalId: string): Promise<StoredVariant[]> => {
+    const documents = await collections.variants
+      .find({ originalId: new ObjectId(originalId) })
+      .sort({ uploadDate: 1, _id: 1 })
+      .toArray();
+    return documents.map((document) => ({ params: document.params, record: toRecord(document) }));
+  };
   return {
     findById: async (key) => {
       const document = await collections.variants.findOne({ _id: key });
       return document ? toRecord(document) : null;
     },
-    openUpload: (variant) => openUpload(collections, variant),
+    openUpload: (variant) => openUpload(collections, variant, openUploads),
     openContent: (variant, range) =>
       openChunkStream(
         collections.chunks,
         { id: new ObjectId(variant.fileId), length: variant.size, chunkSize: variant.chunkSize },
         range,
       ),
-    listOf: async (originalId) => {
-      const documents = await collections.variants
-        .find({ originalId: new ObjectId(originalId) })
-        .sort({ uploadDate: 1, _id: 1 })
-        .toArray();
-      return documents.map((document) => ({ params: document.params, record: toRecord(document) }));
-    },
+    listOf,
     removeFile: (fileId) => removeFile(collections, new ObjectId(fileId)),
+    removeAllOf: async (originalId) => {
+      const variants = await listOf(originalId);
+      for (const { record } of variants) await removeFile(collections, new ObjectId(record.fileId));
+      return variants.map(({ record }) => record.id);
+    },
+    findLeftovers: (olderThan) => findLeftovers(collections, olderThan, openUploads),
   };
 }
