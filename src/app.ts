@@ -17,6 +17,7 @@ import type { Metrics } from './observability/metrics';
 import { createRequestObserver, type RequestObserver } from './observability/request-observer';
 import { createDocsRouter } from './openapi/docs-router';
 import type { VariantRepository } from './variants/variant-repository';
+import { createTransformationLimiter } from './variants/transformation-limiter';
 import { createVariantService } from './variants/variant-service';
 
 export interface AppDependencies {
@@ -29,6 +30,8 @@ export interface AppDependencies {
     | 'dedup'
     | 'variantSizes'
     | 'presets'
+    | 'transformConcurrency'
+    | 'transformQueue'
     | 'cacheMaxBytes'
     | 'cacheMaxItemBytes'
     | 'cacheTtlSeconds'
@@ -76,6 +79,7 @@ function buildParts(
     cache,
     originals: reader,
     onTransformation: (format, outcome) => metrics.countTransformation(format, outcome),
+    limiter: createTransformationLimiter({ concurrency: config.transformConcurrency, queueLength: config.transformQueue }),
   });
   const readImage = createImageReadHandler(
     {

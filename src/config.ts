@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { CorsOrigins } from './http/cors';
 import { imageTypes, isImageType, type ImageType } from './images/image-inspection';
@@ -96,6 +97,8 @@ const environmentSchema = z.object({
   DEDUP: booleanFlag(false),
   VARIANT_SIZES: sizeList.prefault(DEFAULT_VARIANT_SIZES),
   PRESETS: presetList.prefault(DEFAULT_PRESETS),
+  TRANSFORM_CONCURRENCY: integer(1, 1024, availableParallelism()),
+  TRANSFORM_QUEUE: integer(0, 100_000, 100),
   CACHE_MAX_BYTES: integer(0, Number.MAX_SAFE_INTEGER, 64 * MIB),
   CACHE_MAX_ITEM_BYTES: integer(0, Number.MAX_SAFE_INTEGER, MIB),
   CACHE_TTL: integer(0, 86_400, 60),
@@ -151,6 +154,9 @@ export interface Config {
   readonly variantSizes: readonly number[];
   /** Named transformations a read URL may ask for with `?preset=`, whatever their sizes. */
   readonly presets: Readonly<Record<string, Transformation>>;
+  /** Variants made at once; more wait in a queue of `transformQueue`, beyond which reads answer 503. */
+  readonly transformConcurrency: number;
+  readonly transformQueue: number;
   /** Bytes of image records and small bodies kept in memory; 0 turns the cache off. */
   readonly cacheMaxBytes: number;
   readonly cacheMaxItemBytes: number;
@@ -227,6 +233,8 @@ export function loadConfig(environment: Environment): Config {
     dedup: env.DEDUP,
     variantSizes: env.VARIANT_SIZES,
     presets: env.PRESETS,
+    transformConcurrency: env.TRANSFORM_CONCURRENCY,
+    transformQueue: env.TRANSFORM_QUEUE,
     cacheMaxBytes: env.CACHE_MAX_BYTES,
     cacheMaxItemBytes: env.CACHE_MAX_ITEM_BYTES,
     cacheTtlSeconds: env.CACHE_TTL,

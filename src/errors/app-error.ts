@@ -27,6 +27,7 @@ export const errorCatalog = {
   'headers-too-large': { status: 431, title: 'Request headers too large' },
   'internal-error': { status: 500, title: 'Internal server error' },
   'database-unavailable': { status: 503, title: 'Database unavailable' },
+  'transformations-busy': { status: 503, title: 'Too many transformations waiting' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -158,6 +158,7 @@ const readImage = (method: 'get' | 'head'): Schema => ({
       ...readErrors,
       'invalid-transformation',
       'image-not-transformable',
+      'transformations-busy',
       ...(method === 'get' ? (['range-not-satisfiable'] as const) : []),
     ),
   },

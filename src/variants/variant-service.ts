@@ -6,6 +6,7 @@ import type { ImageCache } from '../images/image-cache';
 import type { ImageReader } from '../images/image-reader';
 import type { ImageRecord } from '../images/image-repository';
 import type { TransformationOutcome } from '../observability/metrics';
+import type { TransformationLimiter } from './transformation-limiter';
 import { OUTPUT_FORMATS, type ResolvedTransformation } from './transformation-resolution';
 import { variantKey, type VariantRepository } from './variant-repository';
 import { createTransformer, explainTransformationError, transformedFacts } from './variant-transformer';
@@ -17,6 +18,8 @@ export interface VariantServiceOptions {
   /** Reads originals, through the cache. */
   readonly originals: Pick<ImageReader, 'readContent'>;
   readonly onTransformation: (format: string, outcome: TransformationOutcome) => void;
+  /** Bounds the transformations running and waiting in this process. */
+  readonly limiter: TransformationLimiter;
 }
 
 export interface VariantService {
@@ -53,7 +56,7 @@ async function openOriginal(originals: VariantServiceOptions['originals'], origi
 }
 
 export function createVariantService(repository: VariantRepository, options: VariantServiceOptions): VariantService {
-  const { maxPixels, logger, cache, originals, onTransformation } = options;
+  const { maxPixels, logger, cache, originals, onTransformation, limiter } = options;
   const inFlight = new Map<string, Promise<ImageRecord>>();
 
   async function removeQuietly(fileId: string): Promise<void> {
@@ -95,7 +98,7 @@ export function createVariantService(repository: VariantRepository, options: Var
   }
 
   async function findOrMake(original: ImageRecord, transformation: ResolvedTransformation, key: string) {
-    const variant = (await repository.findById(key)) ?? (await make(original, transformation));
+    const variant = (await repository.findById(key)) ?? (await limiter.run(() => make(original, transformation)));
     cache.setRecord(variant);
     return variant;
   }

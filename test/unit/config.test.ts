@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from '../../src/config';
 
 describe('loadConfig', () => {
@@ -18,6 +19,8 @@ describe('loadConfig', () => {
         thumb: { width: 200, height: 200, fit: 'cover', enlarge: false, format: 'original', quality: undefined },
         card: { width: 640, height: undefined, fit: 'inside', enlarge: false, format: 'auto', quality: undefined },
       },
+      transformConcurrency: availableParallelism(),
+      transformQueue: 100,
       cacheMaxBytes: 64 * 1024 * 1024,
       cacheMaxItemBytes: 1024 * 1024,
       cacheTtlSeconds: 60,
