@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { MongoError } from 'mongodb';
 import type { Logger } from '../logger';
+import { CorruptFileError } from '../images/gridfs-chunk-stream';
 import type { ImageCache } from '../images/image-cache';
 import type { ImageReader } from '../images/image-reader';
 import type { ImageRecord } from '../images/image-repository';
@@ -9,7 +11,7 @@ import type { TransformationOutcome } from '../observability/metrics';
 import type { TransformationLimiter } from './transformation-limiter';
 import { OUTPUT_FORMATS, type ResolvedTransformation } from './transformation-resolution';
 import { variantKey, type VariantRepository } from './variant-repository';
-import { createTransformer, explainTransformationError, transformedFacts } from './variant-transformer';
+import { createTransformer, explainTransformationError, transformedFacts, watchFailure } from './variant-transformer';
 
 export interface VariantServiceOptions {
   readonly maxPixels: number;
@@ -28,6 +30,11 @@ export interface VariantService {
    * it. Concurrent first requests in this process share one transformation.
    */
   obtain(original: ImageRecord, transformation: ResolvedTransformation): Promise<ImageRecord>;
+}
+
+/** A failure of the database, passed on to sharp when the original's stream broke. */
+function isDatabaseError(error: unknown): boolean {
+  return error instanceof MongoError || error instanceof CorruptFileError;
 }
 
 /** The name a saved variant gets: the original's, with the extension of what it now is. */
@@ -78,6 +85,7 @@ export function createVariantService(repository: VariantRepository, options: Var
     const upload = repository.openUpload({ originalId: original.id, params, filename, contentType });
     const transformer = createTransformer(transformation, { maxPixels });
     const facts = transformedFacts(transformer);
+    const sharpFailure = watchFailure(transformer);
     const hash = createHash('sha256');
     try {
       await pipeline(await openOriginal(originals, original), transformer, hashing(hash), upload.stream);
@@ -93,7 +101,8 @@ export function createVariantService(repository: VariantRepository, options: Var
     } catch (error) {
       onTransformation(format, 'failed');
       await removeQuietly(upload.fileId);
-      throw explainTransformationError(error, maxPixels);
+      const failure = sharpFailure();
+      throw explainTransformationError(error, failure !== undefined && failure === error && !isDatabaseError(error), maxPixels);
     }
   }
 

@@ -43,14 +43,26 @@ export function transformedFacts(transformer: Sharp): Promise<TransformedFacts> 
 /** sharp's words for an input over `limitInputPixels`. */
 const PIXEL_LIMIT_MESSAGE = /exceeds pixel limit/i;
 
-/** An original too large to decode is the client's to know about; any other failure is ours. */
-export function explainTransformationError(error: unknown, maxPixels: number): unknown {
-  if (error instanceof Error && PIXEL_LIMIT_MESSAGE.test(error.message)) {
-    return new AppError(
-      'image-not-transformable',
-      `The image has more than ${maxPixels} pixels (MAX_PIXELS, all frames counted) to decode; it is served only as uploaded.`,
-      { cause: error },
-    );
-  }
-  return error;
+/**
+ * Remembers what sharp itself failed with, to tell it from the failures of the streams around
+ * it (the database), which sharp repeats when they destroy it.
+ */
+export function watchFailure(transformer: Sharp): () => unknown {
+  let failure: unknown;
+  transformer.on('error', (error: unknown) => {
+    failure ??= error;
+  });
+  return () => failure;
+}
+
+/**
+ * An original sharp cannot decode (uploads check only its header) or that has too many pixels
+ * is the client's to know about; anything else is ours.
+ */
+export function explainTransformationError(error: unknown, fromSharp: boolean, maxPixels: number): unknown {
+  if (!fromSharp || !(error instanceof Error)) return error;
+  const detail = PIXEL_LIMIT_MESSAGE.test(error.message)
+    ? `The image has more than ${maxPixels} pixels (MAX_PIXELS, all frames counted) to decode`
+    : `The image cannot be decoded (${error.message.trim()})`;
+  return new AppError('image-not-transformable', `${detail}; it is served only as uploaded.`, { cause: error });
 }

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import request from 'supertest';
 import { download, onlyUploadedImage, upload } from '../helpers/http';
-import { makeAnimatedGif, makeImage, makeSidewaysJpeg, pngBomb } from '../helpers/images';
+import { makeAnimatedGif, makeImage, makeSidewaysJpeg, pngBomb, pngClaiming } from '../helpers/images';
 import { expectProblem } from '../helpers/problem';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
@@ -229,6 +229,18 @@ describe('a stored variant', () => {
     const response = await request(api.app).get(`/image/${id}?w=64`);
 
     expectProblem(response, 422, 'image-not-transformable');
+    expect(await api.storedVariants()).toEqual(variantsBefore);
+  });
+
+  test('when a variant is asked of an image whose header is fine but whose pixels are garbage, then it answers 422 and stores nothing', async () => {
+    // Uploads judge the header only, so this is stored.
+    const url = await uploaded(pngClaiming(64, 48, 2000), 'garbled.png');
+    const variantsBefore = await api.storedVariants();
+
+    const response = await request(api.app).get(`${url}?w=64`);
+
+    expectProblem(response, 422, 'image-not-transformable');
+    expect((await request(api.app).get(url)).status).toBe(200);
     expect(await api.storedVariants()).toEqual(variantsBefore);
   });
 });
