@@ -16,6 +16,9 @@ import type { Lifecycle } from './health/lifecycle';
 import type { Metrics } from './observability/metrics';
 import { createRequestObserver, type RequestObserver } from './observability/request-observer';
 import { createDocsRouter } from './openapi/docs-router';
+import type { VariantRepository } from './variants/variant-repository';
+import { createTransformationLimiter } from './variants/transformation-limiter';
+import { createVariantService } from './variants/variant-service';
 
 export interface AppDependencies {
   readonly config: Pick<
@@ -25,6 +28,10 @@ export interface AppDependencies {
     | 'allowedTypes'
     | 'maxPixels'
     | 'dedup'
+    | 'variantSizes'
+    | 'presets'
+    | 'transformConcurrency'
+    | 'transformQueue'
     | 'cacheMaxBytes'
     | 'cacheMaxItemBytes'
     | 'cacheTtlSeconds'
@@ -39,6 +46,8 @@ export interface AppDependencies {
   readonly db: Db;
   /** Shared with the orphan sweep, which must know which uploads are still being written. */
   readonly repository: ImageRepository;
+  /** Where variants are stored, apart from originals. */
+  readonly variantRepository: VariantRepository;
   readonly metrics: Metrics;
   /** Tells `/readyz` that shutdown has begun. */
   readonly lifecycle: Lifecycle;
@@ -52,7 +61,7 @@ interface Parts {
 
 /** `observeInExpress`: when Express is the whole app, it observes requests itself. */
 function buildParts(
-  { config, logger, db, repository, metrics, lifecycle }: AppDependencies,
+  { config, logger, db, repository, variantRepository, metrics, lifecycle }: AppDependencies,
   observeInExpress: boolean,
 ): Parts {
   const cache = createImageCache({
@@ -63,8 +72,23 @@ function buildParts(
   });
   const images = createImageService(repository, { ...config, logger, cache });
   const reader = createImageReader(repository, cache);
-  const catalog = createImageCatalog(repository, reader, cache);
-  const readImage = createImageReadHandler(reader, config);
+  const catalog = createImageCatalog(repository, reader, cache, variantRepository);
+  const variants = createVariantService(variantRepository, {
+    maxPixels: config.maxPixels,
+    logger,
+    cache,
+    originals: reader,
+    onTransformation: (format, outcome) => metrics.countTransformation(format, outcome),
+    limiter: createTransformationLimiter({ concurrency: config.transformConcurrency, queueLength: config.transformQueue }),
+  });
+  const readImage = createImageReadHandler(
+    {
+      originals: reader,
+      variants,
+      variantContent: createImageReader(variantRepository, cache),
+    },
+    { corsOrigins: config.corsOrigins, transformations: { sizes: config.variantSizes, presets: config.presets } },
+  );
 
   const observe = createRequestObserver(logger, metrics);
   const app = express();

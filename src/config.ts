@@ -1,6 +1,8 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { CorsOrigins } from './http/cors';
 import { imageTypes, isImageType, type ImageType } from './images/image-inspection';
+import { MAX_DIMENSION, parsePresets, type Transformation } from './variants/transformation';
 
 const MIB = 1024 * 1024;
 const DAY_SECONDS = 24 * 60 * 60;
@@ -52,6 +54,28 @@ function apiKeyList() {
   });
 }
 
+const sizeList = z
+  .string()
+  .trim()
+  .transform((value, context): readonly number[] => {
+    const sizes = value.split(',').map((size) => size.trim());
+    if (sizes.every((size) => /^\d{1,5}$/.test(size) && Number(size) >= 1 && Number(size) <= MAX_DIMENSION)) {
+      return Object.freeze([...new Set(sizes.map(Number))].sort((a, b) => a - b));
+    }
+    context.addIssue({ code: 'custom', message: `must be a comma-separated list of whole numbers from 1 to ${MAX_DIMENSION}` });
+    return z.NEVER;
+  });
+
+const presetList = z.string().transform((value, context): Readonly<Record<string, Transformation>> => {
+  const parsed = parsePresets(value);
+  if (parsed.ok) return parsed.value;
+  context.addIssue({ code: 'custom', message: `preset "${parsed.invalid.parameter}": ${parsed.invalid.reason}` });
+  return z.NEVER;
+});
+
+const DEFAULT_VARIANT_SIZES = '64,128,256,320,480,640,768,1024,1280,1536,1920,2560';
+const DEFAULT_PRESETS = 'thumb:w=200,h=200,fit=cover;card:w=640,format=auto';
+
 const environmentSchema = z.object({
   PORT: integer(0, 65535, 3000),
   MONGODB_URI: z
@@ -71,6 +95,10 @@ const environmentSchema = z.object({
   ALLOWED_TYPES: imageTypeList.default(Object.freeze(['jpeg', 'png', 'gif', 'webp', 'avif'] as const)),
   MAX_PIXELS: integer(1, Number.MAX_SAFE_INTEGER, 50_000_000),
   DEDUP: booleanFlag(false),
+  VARIANT_SIZES: sizeList.prefault(DEFAULT_VARIANT_SIZES),
+  PRESETS: presetList.prefault(DEFAULT_PRESETS),
+  TRANSFORM_CONCURRENCY: integer(1, 1024, availableParallelism()),
+  TRANSFORM_QUEUE: integer(0, 100_000, 100),
   CACHE_MAX_BYTES: integer(0, Number.MAX_SAFE_INTEGER, 64 * MIB),
   CACHE_MAX_ITEM_BYTES: integer(0, Number.MAX_SAFE_INTEGER, MIB),
   CACHE_TTL: integer(0, 86_400, 60),
@@ -124,6 +152,13 @@ export interface Config {
   readonly maxPixels: number;
   /** Store each distinct content once, answering later uploads of it with the first id. */
   readonly dedup: boolean;
+  /** Widths and heights a read URL may ask a variant in, smallest first. */
+  readonly variantSizes: readonly number[];
+  /** Named transformations a read URL may ask for with `?preset=`, whatever their sizes. */
+  readonly presets: Readonly<Record<string, Transformation>>;
+  /** Variants made at once; more wait in a queue of `transformQueue`, beyond which reads answer 503. */
+  readonly transformConcurrency: number;
+  readonly transformQueue: number;
   /** Bytes of image records and small bodies kept in memory; 0 turns the cache off. */
   readonly cacheMaxBytes: number;
   readonly cacheMaxItemBytes: number;
@@ -202,6 +237,10 @@ export function loadConfig(environment: Environment): Config {
     allowedTypes: env.ALLOWED_TYPES,
     maxPixels: env.MAX_PIXELS,
     dedup: env.DEDUP,
+    variantSizes: env.VARIANT_SIZES,
+    presets: env.PRESETS,
+    transformConcurrency: env.TRANSFORM_CONCURRENCY,
+    transformQueue: env.TRANSFORM_QUEUE,
     cacheMaxBytes: env.CACHE_MAX_BYTES,
     cacheMaxItemBytes: env.CACHE_MAX_ITEM_BYTES,
     cacheTtlSeconds: env.CACHE_TTL,

@@ -11,10 +11,12 @@ import { createLifecycle } from './health/lifecycle';
 import { watchConnectionsForDrain, type ConnectionDrain } from './http/connection-drain';
 import { createHttpServer } from './http/http-server';
 import { createImageRepository } from './images/image-repository';
-import { createOrphanSweeper, type RunningSweeper } from './images/orphan-sweeper';
+import type { RunningSweeper } from './images/orphan-sweeper';
 import { observeDatabaseCommands } from './observability/database-metrics';
 import { createMetrics } from './observability/metrics';
 import { createLogger, type Logger } from './logger';
+import { startSweeps } from './sweeps';
+import { createVariantRepository } from './variants/variant-repository';
 
 /**
  * After the requests in flight are cut off, the longest their cleanup (and a sweep under way)
@@ -42,15 +44,10 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   observeDatabaseCommands(connection.getClient(), metrics);
   const lifecycle = createLifecycle();
   const repository = createImageRepository(db, config.bucketName);
-  const sweeper = cluster.isWorker
-    ? noSweeper
-    : createOrphanSweeper({
-        repository,
-        logger,
-        graceSeconds: config.orphanGraceSeconds,
-        intervalSeconds: config.orphanSweepIntervalSeconds,
-      }).start();
-  const connections = await listen(createApp({ config, logger, db, repository, metrics, lifecycle }), config);
+  const variantRepository = createVariantRepository(db, config.bucketName);
+  const sweeper = cluster.isWorker ? noSweeper : startSweeps({ repository, variantRepository }, config, logger);
+  const app = createApp({ config, logger, db, repository, variantRepository, metrics, lifecycle });
+  const connections = await listen(app, config);
   if (cluster.isPrimary) logger.info({ port: config.port }, `listening on http://localhost:${config.port}`);
 
   const shutdown = async (signal: string): Promise<void> => {

@@ -4,8 +4,9 @@ import type { Config } from '../config';
 import { openDatabase } from '../database/open-database';
 import { settledWithin } from '../deadline';
 import { createImageRepository } from '../images/image-repository';
-import { createOrphanSweeper } from '../images/orphan-sweeper';
 import type { Logger } from '../logger';
+import { startSweeps } from '../sweeps';
+import { createVariantRepository } from '../variants/variant-repository';
 import { answerClusterMetricsRequests } from './cluster-metrics';
 import { restartDelayMs } from './restart-delay';
 
@@ -39,12 +40,11 @@ function runningWorkers(): Worker[] {
  */
 export async function runPrimary(config: Config, logger: Logger): Promise<void> {
   const database = await openDatabase(config, logger);
-  const sweeper = createOrphanSweeper({
+  const repositories = {
     repository: createImageRepository(database.db, config.bucketName),
-    logger,
-    graceSeconds: config.orphanGraceSeconds,
-    intervalSeconds: config.orphanSweepIntervalSeconds,
-  }).start();
+    variantRepository: createVariantRepository(database.db, config.bucketName),
+  };
+  const sweeper = startSweeps(repositories, config, logger);
   answerClusterMetricsRequests();
 
   let stopping = false;

@@ -2,6 +2,7 @@ import type { Connection } from 'mongoose';
 import type { Db } from 'mongodb';
 import type { Config } from '../config';
 import { ensureImageIndexes } from '../images/image-repository';
+import { ensureVariantIndexes } from '../variants/variant-repository';
 import type { Logger } from '../logger';
 import { connectDatabase } from './connect';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database';
@@ -32,6 +33,7 @@ export async function openDatabase(config: DatabaseConfig, logger: Logger): Prom
   const { uri, embedded } = await resolveDatabaseUri(config, logger);
   const { connection, db } = await connectDatabase(uri, config);
   await ensureImageIndexes(db, config.bucketName);
+  await ensureVariantIndexes(db, config.bucketName);
   connection.on('disconnected', () => logger.warn('database connection lost'));
   connection.on('reconnected', () => logger.info('database connection back'));
   connection.on('error', (error: unknown) => logger.error({ err: error }, 'database error'));

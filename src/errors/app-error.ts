@@ -10,6 +10,7 @@ export const errorCatalog = {
   'invalid-id': { status: 400, title: 'Malformed image id' },
   'malformed-request': { status: 400, title: 'Malformed request' },
   'invalid-query': { status: 400, title: 'Invalid query parameter' },
+  'invalid-transformation': { status: 400, title: 'Invalid transformation parameter' },
   'missing-api-key': { status: 401, title: 'API key required' },
   'invalid-api-key': { status: 403, title: 'Invalid API key' },
   'image-not-found': { status: 404, title: 'Image not found' },
@@ -21,10 +22,12 @@ export const errorCatalog = {
   'too-many-pixels': { status: 413, title: 'Image dimensions too large' },
   'unsupported-image-type': { status: 415, title: 'Unsupported image type' },
   'range-not-satisfiable': { status: 416, title: 'Range not satisfiable' },
+  'image-not-transformable': { status: 422, title: 'Image cannot be transformed' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   'headers-too-large': { status: 431, title: 'Request headers too large' },
   'internal-error': { status: 500, title: 'Internal server error' },
   'database-unavailable': { status: 503, title: 'Database unavailable' },
+  'transformations-busy': { status: 503, title: 'Too many transformations waiting' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

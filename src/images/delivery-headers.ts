@@ -14,7 +14,7 @@ export interface Validators {
 /** Strong, since the bytes of an id never change; from the content hash where there is one. */
 function validatorsOf(image: ImageRecord): Validators {
   return {
-    etag: `"${image.sha256 ?? image.id}"`,
+    etag: `"${image.entityTag}"`,
     lastModified: image.uploadDate.toUTCString(),
   };
 }

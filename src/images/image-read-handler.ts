@@ -3,6 +3,9 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors/app-error';
 import { corsReadHeaders, type CorsOrigins } from '../http/cors';
+import { parseTransformationQuery, type Transformation, type UnsignedRules } from '../variants/transformation';
+import { resolveTransformation } from '../variants/transformation-resolution';
+import type { VariantService } from '../variants/variant-service';
 import { representationOf } from './delivery-headers';
 import type { ByteRange } from './gridfs-chunk-stream';
 import type { ImageRecord } from './image-repository';
@@ -15,6 +18,15 @@ export type ImageReadHandler = (req: IncomingMessage, res: ServerResponse, id: s
 
 export interface ImageReadOptions {
   readonly corsOrigins: CorsOrigins;
+  /** What a read URL may ask to be done to an image without a signature. */
+  readonly transformations: UnsignedRules;
+}
+
+export interface ImageReaders {
+  readonly originals: ImageReader;
+  readonly variants: VariantService;
+  /** Reads stored variants, through the same cache as originals. */
+  readonly variantContent: ImageReader;
 }
 
 function isPrematureClose(error: unknown): boolean {
@@ -37,15 +49,31 @@ async function sendStream(res: ServerResponse, status: number, headers: Outgoing
 
 type Headers = Readonly<Record<string, string>>;
 
-export function createImageReadHandler(reader: ImageReader, options: ImageReadOptions): ImageReadHandler {
+/** The transformation the query asks for; undefined without a query, the common case, at no cost. */
+function transformationOf(url: string | undefined, rules: UnsignedRules): Transformation | undefined {
+  const queryStart = url?.indexOf('?') ?? -1;
+  if (url === undefined || queryStart === -1) return undefined;
+  const fragmentStart = url.indexOf('#', queryStart);
+  const parsed = parseTransformationQuery(url.slice(queryStart + 1, fragmentStart === -1 ? undefined : fragmentStart), rules);
+  if (parsed === undefined || parsed.ok) return parsed?.value;
+  const { parameter, reason } = parsed.invalid;
+  throw new AppError('invalid-transformation', `${parameter} ${reason}.`);
+}
+
+/** A negotiated answer names Accept beside what CORS may already vary on. */
+function varyingOnAccept(headers: Headers): Headers {
+  const vary = headers.Vary;
+  return { ...headers, Vary: vary === undefined ? 'Accept' : `${vary}, Accept` };
+}
+
+export function createImageReadHandler(readers: ImageReaders, options: ImageReadOptions): ImageReadHandler {
   async function sendContent(
     req: IncomingMessage,
     res: ServerResponse,
-    status: number,
-    headers: OutgoingHttpHeaders,
-    image: ImageRecord,
-    range?: ByteRange,
+    reader: ImageReader,
+    answer: { status: number; headers: OutgoingHttpHeaders; image: ImageRecord; range?: ByteRange },
   ): Promise<void> {
+    const { status, headers, image, range } = answer;
     if (req.method === 'HEAD') {
       res.writeHead(status, headers).end();
       return;
@@ -58,29 +86,42 @@ export function createImageReadHandler(reader: ImageReader, options: ImageReadOp
     await sendStream(res, status, headers, content.stream);
   }
 
-  async function answer(req: IncomingMessage, res: ServerResponse, id: string, cors: Headers): Promise<void> {
-    const image = await reader.find(parseImageId(id));
+  /** The same for an original and a variant: conditionals, ranges, HEAD, caching headers. */
+  async function deliver(req: IncomingMessage, res: ServerResponse, image: ImageRecord, reader: ImageReader, extra: Headers) {
     const { validators, headers, notModifiedHeaders } = representationOf(image);
     const plan = planRead(req.method, req.headers, image.size, validators);
-    const content = { ...cors, ...headers, 'Content-Type': image.contentType };
+    const content = { ...extra, ...headers, 'Content-Type': image.contentType };
 
     switch (plan.kind) {
       case 'not-modified':
-        res.writeHead(304, { ...cors, ...notModifiedHeaders }).end();
+        res.writeHead(304, { ...extra, ...notModifiedHeaders }).end();
         return;
       case 'unsatisfiable':
         throw new AppError('range-not-satisfiable', `The image has ${image.size} bytes.`, {
           headers: { 'Content-Range': `bytes */${image.size}` },
         });
       case 'full':
-        await sendContent(req, res, 200, { ...content, 'Content-Length': image.size }, image);
+        await sendContent(req, res, reader, { status: 200, headers: { ...content, 'Content-Length': image.size }, image });
         return;
       case 'partial': {
         const { start, end } = plan.range;
         const range = { 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${image.size}` };
-        await sendContent(req, res, 206, { ...content, ...range }, image, plan.range);
+        await sendContent(req, res, reader, { status: 206, headers: { ...content, ...range }, image, range: plan.range });
       }
     }
+  }
+
+  async function answer(req: IncomingMessage, res: ServerResponse, id: string, cors: Headers): Promise<void> {
+    const imageId = parseImageId(id);
+    const transformation = transformationOf(req.url, options.transformations);
+    const original = await readers.originals.find(imageId);
+    if (!transformation) {
+      await deliver(req, res, original, readers.originals, cors);
+      return;
+    }
+    const resolved = resolveTransformation(transformation, original.contentType, req.headers);
+    const variant = await readers.variants.obtain(original, resolved);
+    await deliver(req, res, variant, readers.variantContent, resolved.negotiated ? varyingOnAccept(cors) : cors);
   }
 
   return async (req, res, id) => {

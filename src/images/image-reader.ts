@@ -33,7 +33,10 @@ function slice(body: Buffer, range: ByteRange | undefined): Buffer {
   return range ? body.subarray(range.start, range.end + 1) : body;
 }
 
-export function createImageReader(repository: ImageRepository, cache: ImageCache): ImageReader {
+/** Where a reader finds records and bytes: the originals' repository, or the variants'. */
+export type ImageSource = Pick<ImageRepository, 'findById' | 'openContent'>;
+
+export function createImageReader(repository: ImageSource, cache: ImageCache): ImageReader {
   /** Concurrent first reads of one small image load it once. */
   const loadingBodies = new Map<string, Promise<Buffer>>();
 

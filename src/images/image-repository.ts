@@ -16,7 +16,10 @@ import { createOpenUploads, createPendingWrites, type OpenUploads, type PendingW
 export type { Orphan } from './gridfs-orphans';
 
 export interface ImageRecord {
+  /** What the image is found and cached by: an original's file id, or a variant's key. */
   readonly id: string;
+  /** The GridFS file holding the bytes: an original's own id, or the file a variant's key points to. */
+  readonly fileId: string;
   readonly filename: string;
   readonly contentType: string;
   readonly size: number;
@@ -28,6 +31,8 @@ export interface ImageRecord {
   readonly height: number | undefined;
   /** How GridFS split the file: needed to read it back. */
   readonly chunkSize: number;
+  /** The strong ETag's value: the SHA-256 where there is one, else the id. */
+  readonly entityTag: string;
 }
 
 export interface NewImage {
@@ -99,8 +104,10 @@ interface DigestDocument {
 
 function toRecord(file: GridFSFile): ImageRecord {
   const metadata = file.metadata as ImageMetadata | undefined;
+  const id = file._id.toHexString();
   return {
-    id: file._id.toHexString(),
+    id,
+    fileId: id,
     filename: file.filename,
     contentType: metadata?.contentType ?? 'application/octet-stream',
     size: file.length,
@@ -109,6 +116,7 @@ function toRecord(file: GridFSFile): ImageRecord {
     width: metadata?.width,
     height: metadata?.height,
     chunkSize: file.chunkSize,
+    entityTag: metadata?.sha256 ?? id,
   };
 }
 
@@ -256,7 +264,7 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
     openContent: (image, range) =>
       openChunkStream(
         collections.chunks,
-        { id: new ObjectId(image.id), length: image.size, chunkSize: image.chunkSize },
+        { id: new ObjectId(image.fileId), length: image.size, chunkSize: image.chunkSize },
         range,
       ),
     delete: (id) =>

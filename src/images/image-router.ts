@@ -6,7 +6,7 @@ import { corsPreflightHeaders, corsReadHeaders, type CorsOrigins } from '../http
 import { createUploadRateLimit, type UploadRateLimitOptions } from '../http/upload-rate-limit';
 import type { ImageCatalog } from './image-catalog';
 import type { ImageReadHandler } from './image-read-handler';
-import { encodeCursor, parseImageId, parseListQuery, toImageInfo } from './image-schemas';
+import { encodeCursor, parseImageId, parseListQuery, toImageDetails, toImageInfo } from './image-schemas';
 import type { ImageService, StoredImage } from './image-service';
 import { createUploadMiddleware, UPLOAD_FIELD, type UploadOptions } from './upload-middleware';
 
@@ -76,8 +76,8 @@ export function createImageRouter(
   });
 
   router.get('/:id/info', async (req, res) => {
-    const image = await catalog.describe(parseImageId(req.params.id));
-    res.set(corsReadHeaders(options.corsOrigins, req.headers)).json(toImageInfo(image));
+    const details = await catalog.describe(parseImageId(req.params.id));
+    res.set(corsReadHeaders(options.corsOrigins, req.headers)).json(toImageDetails(details));
   });
 
   // Reads usually take the lean path in app.ts; this route serves the same answer to the rest.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors/app-error';
+import type { ImageDetails } from './image-catalog';
 import type { ImageRecord, ListPosition } from './image-repository';
 
 /** The 24 hex digits of a MongoDB ObjectId. A plain pattern: this runs on every read. */
@@ -79,5 +80,20 @@ export function toImageInfo(image: ImageRecord) {
     sha256: image.sha256 ?? null,
     uploadDate: image.uploadDate.toISOString(),
     url: `/image/${image.id}`,
+  };
+}
+
+/** What `GET /image/:id/info` says: the image, and the variants stored of it. */
+export function toImageDetails({ image, variants }: ImageDetails) {
+  return {
+    ...toImageInfo(image),
+    variants: variants.map(({ params, record }) => ({
+      params,
+      contentType: record.contentType,
+      size: record.size,
+      width: record.width ?? null,
+      height: record.height ?? null,
+      createdAt: record.uploadDate.toISOString(),
+    })),
   };
 }

@@ -2,6 +2,8 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 
 export type UploadOutcome = 'stored' | 'rejected' | 'aborted' | 'failed';
 export type CachedPart = 'record' | 'body';
+/** `duplicate`: another request stored the same variant first, and this copy was dropped. */
+export type TransformationOutcome = 'stored' | 'duplicate' | 'failed';
 
 export interface RequestObservation {
   readonly method: string;
@@ -21,6 +23,7 @@ export interface Metrics {
   /** `reason` is the problem code of a refused or failed upload, empty when stored or aborted. */
   countUpload(outcome: UploadOutcome, reason: string): void;
   countCacheLookup(part: CachedPart, hit: boolean): void;
+  countTransformation(format: string, outcome: TransformationOutcome): void;
   observeDatabaseCommand(command: string, succeeded: boolean, seconds: number): void;
 }
 
@@ -64,6 +67,12 @@ export function createMetrics(): Metrics {
     labelNames: ['part', 'result'] as const,
     registers,
   });
+  const transformations = new Counter({
+    name: 'image_transformations_total',
+    help: 'Variants made from originals, by output format and outcome',
+    labelNames: ['format', 'outcome'] as const,
+    registers,
+  });
   const commandSeconds = new Histogram({
     name: 'mongodb_command_duration_seconds',
     help: 'Database commands as the driver timed them',
@@ -82,6 +91,7 @@ export function createMetrics(): Metrics {
     },
     countUpload: (outcome, reason) => uploads.inc({ outcome, reason }),
     countCacheLookup: (part, hit) => cacheLookups.inc({ part, result: hit ? 'hit' : 'miss' }),
+    countTransformation: (format, outcome) => transformations.inc({ format, outcome }),
     observeDatabaseCommand: (command, succeeded, seconds) =>
       commandSeconds.observe({ command, outcome: succeeded ? 'succeeded' : 'failed' }, seconds),
   };

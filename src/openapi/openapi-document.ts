@@ -1,10 +1,24 @@
 import { errorCatalog, type ErrorCode } from '../errors/app-error';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../images/image-schemas';
+import { FITS, MAX_DIMENSION, NAMED_FORMATS } from '../variants/transformation';
 
 type Schema = Readonly<Record<string, unknown>>;
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 const nullable = (type: string): Schema => ({ type: [type, 'null'] });
+
+const imageInfoProperties: Record<string, Schema> = {
+  id: ref('ImageId'),
+  filename: { type: 'string' },
+  contentType: { type: 'string' },
+  size: { type: 'integer', minimum: 0 },
+  width: nullable('integer'),
+  height: nullable('integer'),
+  sha256: { type: ['string', 'null'], pattern: '^[0-9a-f]{64}$' },
+  uploadDate: { type: 'string', format: 'date-time' },
+  url: { type: 'string' },
+};
+const imageInfoRequired = ['id', 'filename', 'contentType', 'size', 'width', 'height', 'sha256', 'uploadDate', 'url'];
 
 const schemas: Record<string, Schema> = {
   Problem: {
@@ -40,19 +54,24 @@ const schemas: Record<string, Schema> = {
     properties: { message: { type: 'string' }, images: { type: 'array', items: ref('UploadedImage'), minItems: 1 } },
     additionalProperties: false,
   },
-  ImageInfo: {
+  ImageInfo: { type: 'object', required: imageInfoRequired, properties: imageInfoProperties, additionalProperties: false },
+  ImageDetails: {
     type: 'object',
-    required: ['id', 'filename', 'contentType', 'size', 'width', 'height', 'sha256', 'uploadDate', 'url'],
+    description: 'ImageInfo and the variants stored of the image',
+    required: [...imageInfoRequired, 'variants'],
+    properties: { ...imageInfoProperties, variants: { type: 'array', items: ref('StoredVariant') } },
+    additionalProperties: false,
+  },
+  StoredVariant: {
+    type: 'object',
+    required: ['params', 'contentType', 'size', 'width', 'height', 'createdAt'],
     properties: {
-      id: ref('ImageId'),
-      filename: { type: 'string' },
+      params: { type: 'string', description: 'The canonical parameters it was made with, as a query string' },
       contentType: { type: 'string' },
       size: { type: 'integer', minimum: 0 },
       width: nullable('integer'),
       height: nullable('integer'),
-      sha256: { type: ['string', 'null'], pattern: '^[0-9a-f]{64}$' },
-      uploadDate: { type: 'string', format: 'date-time' },
-      url: { type: 'string' },
+      createdAt: { type: 'string', format: 'date-time' },
     },
     additionalProperties: false,
   },
@@ -104,15 +123,44 @@ const imageBody = (description: string): Schema => ({
   content: { 'image/*': { schema: { type: 'string', contentMediaType: 'image/*' } } },
 });
 
+const dimension = (name: string, side: string): Schema => ({
+  name,
+  in: 'query',
+  schema: { type: 'integer', minimum: 1, maximum: MAX_DIMENSION },
+  description: `${side} in pixels; without a signature, one of VARIANT_SIZES`,
+});
+
+/** Any of them makes the read a variant; other query parameters are ignored. */
+const transformationParameters: Schema[] = [
+  dimension('w', 'Width'),
+  dimension('h', 'Height'),
+  { name: 'fit', in: 'query', schema: { type: 'string', enum: [...FITS], default: 'inside' }, description: 'How the image fits w×h; needs w or h' },
+  { name: 'enlarge', in: 'query', schema: { type: 'boolean', default: false }, description: 'Allow a variant larger than the original; needs w or h' },
+  {
+    name: 'format',
+    in: 'query',
+    schema: { type: 'string', enum: [...NAMED_FORMATS, 'original', 'auto'], default: 'original' },
+    description: '`auto`: AVIF if Accept lists image/avif, else WebP if it lists image/webp, else the original format (with `Vary: Accept`)',
+  },
+  { name: 'q', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 }, description: 'Quality of JPEG, WebP and AVIF (defaults 80, 80, 50)' },
+  { name: 'preset', in: 'query', schema: { type: 'string' }, description: 'One of PRESETS; not combined with the parameters above' },
+];
+
 const readImage = (method: 'get' | 'head'): Schema => ({
   operationId: `${method}Image`,
-  summary: method === 'get' ? 'The image, ready for an <img> tag' : 'The headers of GET, no body',
-  parameters: [idParameter],
+  summary: method === 'get' ? 'The image, or a variant of it, ready for an <img> tag' : 'The headers of GET, no body',
+  parameters: [idParameter, ...transformationParameters],
   responses: {
-    '200': imageBody('The image'),
+    '200': imageBody('The image, or the variant the query asks for (made and stored on its first request)'),
     ...(method === 'get' ? { '206': imageBody('The bytes of one `Range`') } : {}),
     '304': { description: 'Not modified (If-None-Match or If-Modified-Since matched)' },
-    ...problems(...readErrors, ...(method === 'get' ? (['range-not-satisfiable'] as const) : [])),
+    ...problems(
+      ...readErrors,
+      'invalid-transformation',
+      'image-not-transformable',
+      'transformations-busy',
+      ...(method === 'get' ? (['range-not-satisfiable'] as const) : []),
+    ),
   },
 });
 
@@ -175,9 +223,9 @@ const paths = {
   '/image/{id}/info': {
     get: {
       operationId: 'describeImage',
-      summary: 'What is known of one image',
+      summary: 'What is known of one image, and the variants stored of it',
       parameters: [idParameter],
-      responses: { '200': json('The image', ref('ImageInfo')), ...problems(...readErrors) },
+      responses: { '200': json('The image', ref('ImageDetails')), ...problems(...readErrors) },
     },
   },
   '/healthz': {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 
 export type Format = 'png' | 'jpeg' | 'gif' | 'webp' | 'avif';
@@ -66,4 +66,50 @@ export function makeBmp(): Buffer {
   bmp.writeUInt16LE(24, 28);
   randomBytes(rowBytes * 2).copy(bmp, 54);
   return bmp;
+}
+
+/** An animated GIF of `frames` frames of noise, each `width`×`height`. */
+export async function makeAnimatedGif(width: number, height: number, frames: number): Promise<Buffer> {
+  const pixels = randomBytes(width * height * frames * 4);
+  return sharp(pixels, { raw: { width, height: height * frames, channels: 4, pageHeight: height } })
+    .gif()
+    .toBuffer();
+}
+
+/** A JPEG stored sideways, `width`×`height` as encoded, whose EXIF says to turn it a quarter clockwise. */
+export async function makeSidewaysJpeg(width: number, height: number): Promise<Buffer> {
+  const pixels = randomBytes(width * height * 3);
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .jpeg()
+    .withMetadata({ orientation: 6 })
+    .toBuffer();
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const chunk = Buffer.alloc(12 + data.length);
+  chunk.writeUInt32BE(data.length, 0);
+  chunk.write(type, 4, 'latin1');
+  data.copy(chunk, 8);
+  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length);
+  return chunk;
+}
+
+/**
+ * A well-formed PNG of `width`×`height` black pixels whose compressed rows take a few KB: a
+ * decompression bomb as a decoder sees it (only the first rows are there; decoding would
+ * need width × height × 3 bytes before noticing).
+ */
+export function pngBomb(width: number, height: number): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.writeUInt8(8, 8);
+  header.writeUInt8(2, 9);
+  const rows = deflateSync(Buffer.alloc((width * 3 + 1) * 64));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', rows),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }

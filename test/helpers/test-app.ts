@@ -11,6 +11,11 @@ import type { HttpServerSettings } from '../../src/http/http-server';
 import { createImageRepository, ensureImageIndexes, type ImageRepository } from '../../src/images/image-repository';
 import { observeDatabaseCommands } from '../../src/observability/database-metrics';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
+import {
+  createVariantRepository,
+  ensureVariantIndexes,
+  type VariantRepository,
+} from '../../src/variants/variant-repository';
 
 /** What the app and its HTTP server are given; the server's part is used by `listen`. */
 export type TestConfig = AppDependencies['config'] & HttpServerSettings & Pick<Config, 'bucketName'>;
@@ -26,11 +31,14 @@ export interface TestApp {
   readonly db: Db;
   /** The app's own repository: it knows which uploads the app is writing. */
   readonly repository: ImageRepository;
+  readonly variantRepository: VariantRepository;
   readonly config: TestConfig;
   readonly metrics: Metrics;
   readonly lifecycle: Lifecycle;
   /** How many files and chunks the bucket holds, as a user inspecting the database would count them. */
   readonly stored: () => Promise<{ files: number; chunks: number }>;
+  /** The same for the variants' bucket, and how many variants are claimed. */
+  readonly storedVariants: () => Promise<{ files: number; chunks: number; claimed: number }>;
   /** Cuts the app off its database: whatever it still answers comes from memory. */
   disconnect(): Promise<void>;
   close(): Promise<void>;
@@ -42,6 +50,8 @@ export interface TestAppOptions {
   readonly timeoutMs?: number;
   /** Where the app logs; by default nowhere. */
   readonly logger?: Logger;
+  /** Another app's database, for two instances sharing one; by default a database of its own. */
+  readonly databaseName?: string;
 }
 
 function sharedUri(): string {
@@ -62,25 +72,35 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...loadConfig({}),
     mongodbTimeoutMs: options.timeoutMs ?? 5000,
   });
-  const db = connection.getClient().db(`test-${randomUUID().slice(0, 8)}`);
+  const db = connection.getClient().db(options.databaseName ?? `test-${randomUUID().slice(0, 8)}`);
   await ensureImageIndexes(db, config.bucketName);
+  await ensureVariantIndexes(db, config.bucketName);
   const repository = createImageRepository(db, config.bucketName);
+  const variantRepository = createVariantRepository(db, config.bucketName);
   const metrics = createMetrics();
   observeDatabaseCommands(connection.getClient(), metrics);
   const lifecycle = createLifecycle();
   const logger = options.logger ?? pino({ level: 'silent' });
-  const deps = { config, logger, db, repository, metrics, lifecycle };
+  const deps = { config, logger, db, repository, variantRepository, metrics, lifecycle };
+  const count = (collection: string) => db.collection(collection).countDocuments();
+  const variants = `${config.bucketName}.variants`;
   return {
     app: createApp(deps),
     expressApp: createExpressApp(deps),
     db,
     repository,
+    variantRepository,
     config,
     metrics,
     lifecycle,
     stored: async () => ({
       files: await db.collection(`${config.bucketName}.files`).countDocuments(),
       chunks: await db.collection(`${config.bucketName}.chunks`).countDocuments(),
+    }),
+    storedVariants: async () => ({
+      files: await count(`${variants}.files`),
+      chunks: await count(`${variants}.chunks`),
+      claimed: await count(variants),
     }),
     disconnect: () => connection.close(),
     close: async () => {

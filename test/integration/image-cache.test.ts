@@ -76,3 +76,19 @@ test('when CACHE_MAX_BYTES is 0, then every read goes to the database', async ()
     expectProblem(await request(api.app).get(image.url), 503, 'database-unavailable');
   });
 });
+
+test('when a variant has been read once, then it is served byte-exact, 304s included, without the database', async () => {
+  await withApp({}, async (api) => {
+    const image = onlyUploadedImage(await upload(api.app, [{ bytes: await makeLargePng(50 * KIB), filename: 'cached.png' }]));
+    const url = `${image.url}?w=64&format=webp`;
+    const first = await download(api.app, url);
+
+    await api.disconnect();
+
+    const again = await download(api.app, url);
+    const revalidated = await request(api.app).get(url).set('If-None-Match', String(first.headers.etag));
+    expect(again.status).toBe(200);
+    expect(again.bytes.equals(first.bytes)).toBe(true);
+    expect(revalidated.status).toBe(304);
+  });
+});

@@ -46,7 +46,7 @@ describe('info, listing and delete', () => {
     return ids;
   }
 
-  test('when info is asked for an image, then it tells its name, type, size, dimensions, hash and date', async () => {
+  test('when info is asked for an image, then it tells its name, type, size, dimensions, hash, date and variants', async () => {
     const bytes = await makeImage('jpeg', 40, 30);
     const image = onlyUploadedImage(await upload(api.app, [{ bytes, filename: 'cat.jpg' }]));
 
@@ -65,6 +65,7 @@ describe('info, listing and delete', () => {
       sha256: sha256(bytes),
       uploadDate: stored?.uploadDate.toISOString(),
       url: `/image/${image.id}`,
+      variants: [],
     });
   });
 

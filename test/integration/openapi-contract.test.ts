@@ -60,6 +60,8 @@ describe('the OpenAPI document', () => {
       return request(api.app).get(url).set('If-None-Match', etag);
     }],
     ['400', 'GET', '/image/{id}', async () => request(api.app).get('/image/nope')],
+    ['200', 'GET', '/image/{id}', async () => request(api.app).get(`${await storedImageUrl()}?w=64&format=webp`)],
+    ['400', 'GET', '/image/{id}', async () => request(api.app).get(`${await storedImageUrl()}?w=63`)],
     ['404', 'GET', '/image/{id}', async () => request(api.app).get('/image/0123456789abcdef01234567')],
     ['416', 'GET', '/image/{id}', async () => request(api.app).get(await storedImageUrl()).set('Range', 'bytes=999999-')],
     ['200', 'HEAD', '/image/{id}', async () => request(api.app).head(await storedImageUrl())],

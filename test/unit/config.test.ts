@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from '../../src/config';
 
 describe('loadConfig', () => {
@@ -13,6 +14,13 @@ describe('loadConfig', () => {
       allowedTypes: ['jpeg', 'png', 'gif', 'webp', 'avif'],
       maxPixels: 50_000_000,
       dedup: false,
+      variantSizes: [64, 128, 256, 320, 480, 640, 768, 1024, 1280, 1536, 1920, 2560],
+      presets: {
+        thumb: { width: 200, height: 200, fit: 'cover', enlarge: false, format: 'original', quality: undefined },
+        card: { width: 640, height: undefined, fit: 'inside', enlarge: false, format: 'auto', quality: undefined },
+      },
+      transformConcurrency: availableParallelism(),
+      transformQueue: 100,
       cacheMaxBytes: 64 * 1024 * 1024,
       cacheMaxItemBytes: 1024 * 1024,
       cacheTtlSeconds: 60,
@@ -39,6 +47,24 @@ describe('loadConfig', () => {
 
     expect(config.apiKeys).toEqual(['first-key-0123456789', 'second-key-abcdefghij']);
     expect(Object.isFrozen(config.apiKeys)).toBe(true);
+  });
+
+  test('when VARIANT_SIZES and PRESETS are set, then sizes are sorted without repeats and presets parsed', () => {
+    const config = loadConfig({ VARIANT_SIZES: '300, 100,200,100', PRESETS: 'square:w=150,h=150,fit=cover' });
+
+    expect(config.variantSizes).toEqual([100, 200, 300]);
+    expect(Object.isFrozen(config.variantSizes)).toBe(true);
+    expect(Object.keys(config.presets)).toEqual(['square']);
+  });
+
+  test.each([
+    ['VARIANT_SIZES', '64,0'],
+    ['VARIANT_SIZES', '64,wide'],
+    ['VARIANT_SIZES', '20000'],
+    ['PRESETS', 'thumb:w=200,fit=squash'],
+    ['PRESETS', 'thumb'],
+  ])('when %s is %s, then start-up stops naming it', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(`Invalid configuration: ${variable}`);
   });
 
   test('when UPLOAD_RATE_LIMIT and TRUST_PROXY are set, then they are parsed as numbers', () => {

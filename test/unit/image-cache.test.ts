@@ -4,6 +4,7 @@ import type { ImageRecord } from '../../src/images/image-repository';
 function record(id: string): ImageRecord {
   return {
     id,
+    fileId: id,
     filename: 'a.png',
     contentType: 'image/png',
     size: 10,
@@ -12,6 +13,7 @@ function record(id: string): ImageRecord {
     width: undefined,
     height: undefined,
     chunkSize: 261120,
+    entityTag: id,
   };
 }
 

@@ -1,0 +1,91 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Fit, Transformation } from './transformation';
+
+/** What variants are written as: the named formats, and GIF and TIFF originals kept as they are. */
+export const OUTPUT_FORMATS = {
+  jpeg: { contentType: 'image/jpeg', defaultQuality: 80, animated: false },
+  png: { contentType: 'image/png', defaultQuality: undefined, animated: false },
+  webp: { contentType: 'image/webp', defaultQuality: 80, animated: true },
+  avif: { contentType: 'image/avif', defaultQuality: 50, animated: false },
+  gif: { contentType: 'image/gif', defaultQuality: undefined, animated: true },
+  tiff: { contentType: 'image/tiff', defaultQuality: undefined, animated: false },
+} as const;
+export type OutputFormat = keyof typeof OUTPUT_FORMATS;
+
+/** A transformation with nothing left to decide: what is made, and what it is stored under. */
+export interface ResolvedTransformation {
+  readonly width: number | undefined;
+  readonly height: number | undefined;
+  readonly fit: Fit;
+  readonly enlarge: boolean;
+  readonly format: OutputFormat;
+  /** Undefined for the lossless formats, where `q` has no meaning. */
+  readonly quality: number | undefined;
+  /** The format depended on the request's Accept header: the answer must say `Vary: Accept`. */
+  readonly negotiated: boolean;
+  /**
+   * The same for every request that yields the same bytes, as a query string:
+   * `w=640&h=480&fit=cover&format=webp&q=80`.
+   */
+  readonly canonical: string;
+}
+
+const FORMAT_OF_CONTENT_TYPE: ReadonlyMap<string, OutputFormat> = new Map(
+  Object.entries(OUTPUT_FORMATS).map(([format, { contentType }]) => [contentType, format as OutputFormat]),
+);
+
+/** Originals of a type nothing can write (BMP, ICO) become PNG, which loses nothing. */
+function formatOfOriginal(contentType: string): OutputFormat {
+  return FORMAT_OF_CONTENT_TYPE.get(contentType) ?? 'png';
+}
+
+/** The media types an Accept header lists with a non-zero weight; wildcards name no format. */
+function acceptedTypes(accept: string | undefined): Set<string> {
+  const accepted = new Set<string>();
+  for (const range of (accept ?? '').split(',')) {
+    const [type = '', ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+    const weight = parameters.find((parameter) => parameter.startsWith('q='));
+    if (weight === undefined || Number(weight.slice(2)) > 0) accepted.add(type);
+  }
+  return accepted;
+}
+
+function negotiate(accept: string | undefined, originalFormat: OutputFormat): OutputFormat {
+  const accepted = acceptedTypes(accept);
+  if (accepted.has(OUTPUT_FORMATS.avif.contentType)) return 'avif';
+  if (accepted.has(OUTPUT_FORMATS.webp.contentType)) return 'webp';
+  return originalFormat;
+}
+
+function canonicalQuery(resolved: Omit<ResolvedTransformation, 'canonical' | 'negotiated'>): string {
+  const { width, height, fit, enlarge, format, quality } = resolved;
+  const parts: string[] = [];
+  if (width !== undefined) parts.push(`w=${width}`);
+  if (height !== undefined) parts.push(`h=${height}`);
+  // With one side given, every fit scales to it alike.
+  if (width !== undefined && height !== undefined) parts.push(`fit=${fit}`);
+  if (enlarge) parts.push('enlarge=true');
+  parts.push(`format=${format}`);
+  if (quality !== undefined) parts.push(`q=${quality}`);
+  return parts.join('&');
+}
+
+/** Settles `original` and `auto` against the original's type and the request's Accept, and the quality. */
+export function resolveTransformation(
+  transformation: Transformation,
+  originalContentType: string,
+  headers: Pick<IncomingHttpHeaders, 'accept'>,
+): ResolvedTransformation {
+  const originalFormat = formatOfOriginal(originalContentType);
+  const negotiated = transformation.format === 'auto';
+  const format =
+    transformation.format === 'auto'
+      ? negotiate(headers.accept, originalFormat)
+      : transformation.format === 'original'
+        ? originalFormat
+        : transformation.format;
+  const { defaultQuality } = OUTPUT_FORMATS[format];
+  const quality = defaultQuality === undefined ? undefined : (transformation.quality ?? defaultQuality);
+  const resolved = { ...transformation, format, quality };
+  return { ...resolved, negotiated, canonical: canonicalQuery(resolved) };
+}

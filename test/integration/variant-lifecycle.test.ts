@@ -1,0 +1,101 @@
+import { ObjectId } from 'mongodb';
+import request from 'supertest';
+import { createVariantSweeper } from '../../src/variants/variant-sweeper';
+import { countChunks, writeChunks } from '../helpers/chunks';
+import { expectMatchesContract } from '../helpers/contract';
+import { download, onlyUploadedImage, upload } from '../helpers/http';
+import { makeImage } from '../helpers/images';
+import { captureLogs } from '../helpers/logs';
+import { expectProblem } from '../helpers/problem';
+import { startTestApp, type TestApp } from '../helpers/test-app';
+
+const VARIANT_BUCKET = 'images.variants';
+const HOUR = 3600;
+
+let api: TestApp;
+
+beforeAll(async () => {
+  api = await startTestApp();
+});
+
+afterAll(async () => {
+  await api.close();
+});
+
+async function uploadedWithVariants(...queries: string[]): Promise<string> {
+  const { id, url } = onlyUploadedImage(await upload(api.app, [{ bytes: await makeImage('jpeg', 300, 200), filename: 'kept.jpg' }]));
+  for (const query of queries) expect((await download(api.app, `${url}?${query}`)).status).toBe(200);
+  return id;
+}
+
+function sweeperOf(graceSeconds: number) {
+  return createVariantSweeper({ repository: api.variantRepository, logger: captureLogs().logger, graceSeconds, intervalSeconds: 300 });
+}
+
+test('when an image has variants, then /info lists them with their canonical parameters', async () => {
+  const id = await uploadedWithVariants('w=128', 'w=64&format=webp&q=60');
+
+  const response = await request(api.app).get(`/image/${id}/info`);
+
+  expectMatchesContract('GET', '/image/{id}/info', response);
+  expect((response.body as { variants: unknown[] }).variants).toEqual([
+    expect.objectContaining({ params: 'w=128&format=jpeg&q=80', contentType: 'image/jpeg', width: 128, height: 85 }),
+    expect.objectContaining({ params: 'w=64&format=webp&q=60', contentType: 'image/webp', width: 64, height: 43 }),
+  ]);
+});
+
+test('when variants are listed, then the listing of images shows only originals', async () => {
+  const id = await uploadedWithVariants('w=256');
+
+  const listing = await request(api.app).get('/image?limit=100');
+
+  const ids = (listing.body as { images: { id: string }[] }).images.map((image) => image.id);
+  expect(ids).toContain(id);
+  expect(ids.every((listed) => ObjectId.isValid(listed))).toBe(true);
+  expect(ids).toHaveLength(new Set(ids).size);
+});
+
+test('when an image is deleted, then its variants go with it and are no longer served', async () => {
+  const id = await uploadedWithVariants('w=128', 'w=64&format=png');
+  const kept = await uploadedWithVariants('w=128');
+  const before = await api.storedVariants();
+
+  await request(api.app).delete(`/image/${id}`).expect(204);
+
+  expect(await api.variantRepository.listOf(id)).toEqual([]);
+  expect(await api.variantRepository.listOf(kept)).toHaveLength(1);
+  expect(await api.storedVariants()).toEqual({ files: before.files - 2, chunks: before.chunks - 2, claimed: before.claimed - 2 });
+  expectProblem(await request(api.app).get(`/image/${id}?w=128`), 404, 'image-not-found');
+});
+
+test('when an original is gone but its variants stayed, then a sweep removes them', async () => {
+  const id = await uploadedWithVariants('w=128');
+  // As a delete cut short, or a removal by hand, leaves them.
+  await api.repository.delete(id);
+  const [variant] = await api.variantRepository.listOf(id);
+
+  const removed = await sweeperOf(HOUR).sweep();
+
+  expect(removed).toContain(variant?.record.fileId);
+  expect(await api.variantRepository.listOf(id)).toEqual([]);
+});
+
+test('when a variant file was never claimed or left chunks only, then a sweep removes it after the grace and not before', async () => {
+  const id = await uploadedWithVariants();
+  const unclaimed = api.variantRepository.openUpload({ originalId: id, params: 'w=64&format=png', filename: 'a.png', contentType: 'image/png' });
+  const bytes = await makeImage('png');
+  await new Promise<void>((resolve, reject) => {
+    unclaimed.stream.end(bytes, (error?: Error | null) => (error ? reject(error) : resolve()));
+  });
+  const loneChunks = new ObjectId();
+  await writeChunks(api.db, VARIANT_BUCKET, { filesId: loneChunks, secondsAgo: [2 * HOUR] });
+
+  const withAnHourOfGrace = await sweeperOf(HOUR).sweep();
+  const withNoGrace = await sweeperOf(0).sweep();
+
+  expect(withAnHourOfGrace).not.toContain(unclaimed.fileId);
+  expect(withAnHourOfGrace).toContain(loneChunks.toHexString());
+  expect(withNoGrace).toContain(unclaimed.fileId);
+  expect(await countChunks(api.db, VARIANT_BUCKET, new ObjectId(unclaimed.fileId))).toBe(0);
+  expect(await countChunks(api.db, VARIANT_BUCKET, loneChunks)).toBe(0);
+});

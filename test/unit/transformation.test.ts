@@ -1,0 +1,115 @@
+import { loadConfig } from '../../src/config';
+import { parsePresets, parseTransformationQuery, type UnsignedRules } from '../../src/variants/transformation';
+import { resolveTransformation } from '../../src/variants/transformation-resolution';
+
+const { variantSizes, presets } = loadConfig({});
+const rules: UnsignedRules = { sizes: variantSizes, presets };
+
+function canonicalOf(query: string, contentType = 'image/jpeg', accept?: string): string {
+  const parsed = parseTransformationQuery(query, rules);
+  if (!parsed?.ok) throw new Error(`${query} did not parse: ${JSON.stringify(parsed)}`);
+  return resolveTransformation(parsed.value, contentType, { accept }).canonical;
+}
+
+function invalidParameterOf(query: string, custom: UnsignedRules = rules): string | undefined {
+  const parsed = parseTransformationQuery(query, custom);
+  return parsed && !parsed.ok ? parsed.invalid.parameter : undefined;
+}
+
+describe('parseTransformationQuery', () => {
+  test.each(['', 'v=2', 'width=64', 'W=64'])('when the query is "%s", then it asks for the original', (query) => {
+    expect(parseTransformationQuery(query, rules)).toBeUndefined();
+  });
+
+  test.each([
+    ['w=64', 'w=64&format=jpeg&q=80'],
+    ['h=128&w=64', 'w=64&h=128&fit=inside&format=jpeg&q=80'],
+    ['w=64&fit=cover', 'w=64&format=jpeg&q=80'],
+    ['w=64&h=64&fit=fill&enlarge=true', 'w=64&h=64&fit=fill&enlarge=true&format=jpeg&q=80'],
+    ['w=64&enlarge=false&v=7', 'w=64&format=jpeg&q=80'],
+    ['format=original', 'format=jpeg&q=80'],
+    ['format=webp&q=55', 'format=webp&q=55'],
+    ['format=avif', 'format=avif&q=50'],
+    ['format=png&q=10', 'format=png'],
+    ['preset=thumb', 'w=200&h=200&fit=cover&format=jpeg&q=80'],
+  ])('when the query is "%s", then its canonical form is "%s"', (query, canonical) => {
+    expect(canonicalOf(query)).toBe(canonical);
+  });
+
+  test.each([
+    ['image/png', 'format=png'],
+    ['image/gif', 'format=gif'],
+    ['image/webp', 'format=webp&q=80'],
+    ['image/bmp', 'format=png'],
+  ])('when the original is %s, then format=original writes %s', (contentType, canonical) => {
+    expect(canonicalOf('format=original', contentType)).toBe(canonical);
+  });
+
+  test.each([
+    ['image/avif,image/webp,*/*', 'avif'],
+    ['image/webp,image/*;q=0.8', 'webp'],
+    ['image/avif;q=0,image/webp', 'webp'],
+    ['*/*', 'jpeg'],
+    [undefined, 'jpeg'],
+  ])('when Accept is %s, then format=auto negotiates %s and says so', (accept, format) => {
+    const parsed = parseTransformationQuery('format=auto', rules);
+    if (!parsed?.ok) throw new Error('format=auto did not parse');
+
+    const resolved = resolveTransformation(parsed.value, 'image/jpeg', { accept });
+
+    expect(resolved.format).toBe(format);
+    expect(resolved.negotiated).toBe(true);
+  });
+
+  test.each([
+    ['w=0', 'w'],
+    ['w=abc', 'w'],
+    ['w=', 'w'],
+    ['w=-64', 'w'],
+    ['w=64.5', 'w'],
+    ['w=16384', 'w'],
+    ['w=65', 'w'],
+    ['h=100', 'h'],
+    ['w=64&w=128', 'w'],
+    ['w=64&fit=squash', 'fit'],
+    ['fit=cover', 'fit'],
+    ['enlarge=yes&w=64', 'enlarge'],
+    ['enlarge=true', 'enlarge'],
+    ['format=gif', 'format'],
+    ['format=JPEG', 'format'],
+    ['q=0', 'q'],
+    ['q=101', 'q'],
+    ['q=high', 'q'],
+    ['preset=nope', 'preset'],
+    ['preset=thumb&w=64', 'preset'],
+    ['preset=thumb&preset=card', 'preset'],
+  ])('when the query is "%s", then it is refused naming %s', (query, parameter) => {
+    expect(invalidParameterOf(query)).toBe(parameter);
+  });
+
+  test('when a size is outside VARIANT_SIZES, then the reason lists the allowed ones', () => {
+    const parsed = parseTransformationQuery('w=65', { sizes: [64, 128], presets: {} });
+
+    expect(parsed).toEqual({ ok: false, invalid: { parameter: 'w', reason: expect.stringContaining('64, 128') as unknown } });
+  });
+});
+
+describe('parsePresets', () => {
+  test('when presets are listed, then each is a transformation under its name', () => {
+    const parsed = parsePresets(' hero:w=1500,h=500,fit=cover,q=70 ; icon:w=32,format=png ;');
+
+    expect(parsed.ok && Object.keys(parsed.value)).toEqual(['hero', 'icon']);
+    expect(parsed.ok && parsed.value.hero).toMatchObject({ width: 1500, height: 500, fit: 'cover', quality: 70 });
+  });
+
+  test.each([
+    ['a name without parameters', 'thumb', 'thumb'],
+    ['an unknown parameter', 'thumb:w=200,size=3', 'thumb'],
+    ['an invalid value', 'thumb:w=0', 'thumb'],
+    ['a repeated parameter', 'thumb:w=200,w=300', 'thumb'],
+  ])('when PRESETS has %s, then it is refused naming the preset', (_, value, named) => {
+    const parsed = parsePresets(value);
+
+    expect(!parsed.ok && parsed.invalid.parameter).toBe(named);
+  });
+});
