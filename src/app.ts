@@ -10,6 +10,7 @@ import { createImageReader } from './images/image-reader';
 import type { ImageRepository } from './images/image-repository';
 import { createImageRouter } from './images/image-router';
 import { createImageService } from './images/image-service';
+import { createUrlSigner } from './images/read-url-signature';
 import type { Logger } from './logger';
 import { createHealthRouter } from './health/health-router';
 import type { Lifecycle } from './health/lifecycle';
@@ -30,6 +31,9 @@ export interface AppDependencies {
     | 'dedup'
     | 'variantSizes'
     | 'presets'
+    | 'maxVariantPixels'
+    | 'signingKey'
+    | 'requireSignedUrls'
     | 'transformConcurrency'
     | 'transformQueue'
     | 'cacheMaxBytes'
@@ -87,7 +91,7 @@ function buildParts(
       variants,
       variantContent: createImageReader(variantRepository, cache),
     },
-    { corsOrigins: config.corsOrigins, transformations: { sizes: config.variantSizes, presets: config.presets } },
+    config,
   );
 
   const observe = createRequestObserver(logger, metrics);
@@ -102,7 +106,8 @@ function buildParts(
   }
   // The upload limit counts clients by address; behind proxies, that is in their X-Forwarded-For.
   app.set('trust proxy', config.trustProxy);
-  app.use('/image', createImageRouter({ images, catalog, readImage }, { ...config, logger }));
+  const signUrl = createUrlSigner(config);
+  app.use('/image', createImageRouter({ images, catalog, readImage, signUrl }, { ...config, logger }));
   app.use(createHealthRouter(db, lifecycle));
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.render());

@@ -97,6 +97,13 @@ const environmentSchema = z.object({
   DEDUP: booleanFlag(false),
   VARIANT_SIZES: sizeList.prefault(DEFAULT_VARIANT_SIZES),
   PRESETS: presetList.prefault(DEFAULT_PRESETS),
+  MAX_VARIANT_PIXELS: integer(1, MAX_DIMENSION * MAX_DIMENSION, 25_000_000),
+  SIGNING_KEY: z
+    .string()
+    .trim()
+    .regex(/^[!-~]{32,}$/, 'must be at least 32 printable ASCII characters without spaces (openssl rand -hex 32 makes one)')
+    .optional(),
+  REQUIRE_SIGNED_URLS: booleanFlag(false),
   TRANSFORM_CONCURRENCY: integer(1, 1024, availableParallelism()),
   TRANSFORM_QUEUE: integer(0, 100_000, 100),
   CACHE_MAX_BYTES: integer(0, Number.MAX_SAFE_INTEGER, 64 * MIB),
@@ -132,10 +139,15 @@ const environmentSchema = z.object({
 });
 
 /** Node refuses a server whose headers may take longer than the whole request. */
-const settingsSchema = environmentSchema.refine((env) => env.HEADERS_TIMEOUT <= env.REQUEST_TIMEOUT, {
-  path: ['HEADERS_TIMEOUT'],
-  message: 'must not be more than REQUEST_TIMEOUT',
-});
+const settingsSchema = environmentSchema
+  .refine((env) => env.HEADERS_TIMEOUT <= env.REQUEST_TIMEOUT, {
+    path: ['HEADERS_TIMEOUT'],
+    message: 'must not be more than REQUEST_TIMEOUT',
+  })
+  .refine((env) => !env.REQUIRE_SIGNED_URLS || env.SIGNING_KEY !== undefined, {
+    path: ['REQUIRE_SIGNED_URLS'],
+    message: 'needs SIGNING_KEY',
+  });
 
 export interface Config {
   readonly port: number;
@@ -156,6 +168,12 @@ export interface Config {
   readonly variantSizes: readonly number[];
   /** Named transformations a read URL may ask for with `?preset=`, whatever their sizes. */
   readonly presets: Readonly<Record<string, Transformation>>;
+  /** Width times height at most of a variant a signed URL asks for. */
+  readonly maxVariantPixels: number;
+  /** Signs read URLs that may ask any size; unset: no URL is signed. */
+  readonly signingKey: string | undefined;
+  /** Every image read, originals included, needs a signed URL. */
+  readonly requireSignedUrls: boolean;
   /** Variants made at once; more wait in a queue of `transformQueue`, beyond which reads answer 503. */
   readonly transformConcurrency: number;
   readonly transformQueue: number;
@@ -206,7 +224,7 @@ export class ConfigError extends Error {
 type Environment = Readonly<Record<string, string | undefined>>;
 
 /** Variables whose values are never echoed in an error: they hold keys or passwords. */
-const SECRET_VARIABLES: ReadonlySet<string> = new Set(['API_KEYS', 'MONGODB_URI']);
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['API_KEYS', 'MONGODB_URI', 'SIGNING_KEY']);
 
 /** Empty values count as unset, so that a blank line in .env falls back to the default. */
 function withoutBlankValues(environment: Environment): Record<string, string> {
@@ -239,6 +257,9 @@ export function loadConfig(environment: Environment): Config {
     dedup: env.DEDUP,
     variantSizes: env.VARIANT_SIZES,
     presets: env.PRESETS,
+    maxVariantPixels: env.MAX_VARIANT_PIXELS,
+    signingKey: env.SIGNING_KEY,
+    requireSignedUrls: env.REQUIRE_SIGNED_URLS,
     transformConcurrency: env.TRANSFORM_CONCURRENCY,
     transformQueue: env.TRANSFORM_QUEUE,
     cacheMaxBytes: env.CACHE_MAX_BYTES,

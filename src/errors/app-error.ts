@@ -13,6 +13,8 @@ export const errorCatalog = {
   'invalid-transformation': { status: 400, title: 'Invalid transformation parameter' },
   'missing-api-key': { status: 401, title: 'API key required' },
   'invalid-api-key': { status: 403, title: 'Invalid API key' },
+  'invalid-signature': { status: 403, title: 'Invalid or expired URL signature' },
+  'signature-required': { status: 403, title: 'Signed URL required' },
   'image-not-found': { status: 404, title: 'Image not found' },
   'route-not-found': { status: 404, title: 'Route not found' },
   'request-timeout': { status: 408, title: 'Request timeout' },
@@ -26,6 +28,7 @@ export const errorCatalog = {
   'rate-limited': { status: 429, title: 'Too many requests' },
   'headers-too-large': { status: 431, title: 'Request headers too large' },
   'internal-error': { status: 500, title: 'Internal server error' },
+  'signing-not-configured': { status: 501, title: 'URL signing is not configured' },
   'database-unavailable': { status: 503, title: 'Database unavailable' },
   'transformations-busy': { status: 503, title: 'Too many transformations waiting' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors/app-error';
 import { corsReadHeaders, type CorsOrigins } from '../http/cors';
-import { parseTransformationQuery, type Transformation, type UnsignedRules } from '../variants/transformation';
+import { parseTransformationQuery, type Transformation, type TransformationRules } from '../variants/transformation';
 import { resolveTransformation } from '../variants/transformation-resolution';
 import type { VariantService } from '../variants/variant-service';
 import { representationOf } from './delivery-headers';
@@ -12,14 +12,20 @@ import type { ImageRecord } from './image-repository';
 import type { ImageReader } from './image-reader';
 import { parseImageId } from './image-schemas';
 import { planRead } from './read-plan';
+import { checkSignature } from './read-url-signature';
 
 /** Answers GET and HEAD of one image; `id` as it appears, decoded, in the path. */
 export type ImageReadHandler = (req: IncomingMessage, res: ServerResponse, id: string) => Promise<void>;
 
 export interface ImageReadOptions {
   readonly corsOrigins: CorsOrigins;
-  /** What a read URL may ask to be done to an image without a signature. */
-  readonly transformations: UnsignedRules;
+  /** Widths and heights a URL may ask for without a signature. */
+  readonly variantSizes: readonly number[];
+  readonly maxVariantPixels: number;
+  readonly presets: TransformationRules['presets'];
+  /** Unset: no URL is signed, and `sig` is an ignored parameter like any other. */
+  readonly signingKey: string | undefined;
+  readonly requireSignedUrls: boolean;
 }
 
 export interface ImageReaders {
@@ -49,15 +55,12 @@ async function sendStream(res: ServerResponse, status: number, headers: Outgoing
 
 type Headers = Readonly<Record<string, string>>;
 
-/** The transformation the query asks for; undefined without a query, the common case, at no cost. */
-function transformationOf(url: string | undefined, rules: UnsignedRules): Transformation | undefined {
+/** The query's parameters; undefined without a query, the common case. */
+function queryParameters(url: string | undefined): URLSearchParams | undefined {
   const queryStart = url?.indexOf('?') ?? -1;
   if (url === undefined || queryStart === -1) return undefined;
   const fragmentStart = url.indexOf('#', queryStart);
-  const parsed = parseTransformationQuery(url.slice(queryStart + 1, fragmentStart === -1 ? undefined : fragmentStart), rules);
-  if (parsed === undefined || parsed.ok) return parsed?.value;
-  const { parameter, reason } = parsed.invalid;
-  throw new AppError('invalid-transformation', `${parameter} ${reason}.`);
+  return new URLSearchParams(url.slice(queryStart + 1, fragmentStart === -1 ? undefined : fragmentStart));
 }
 
 /** A negotiated answer names Accept beside what CORS may already vary on. */
@@ -67,6 +70,36 @@ function varyingOnAccept(headers: Headers): Headers {
 }
 
 export function createImageReadHandler(readers: ImageReaders, options: ImageReadOptions): ImageReadHandler {
+  const { signingKey, requireSignedUrls } = options;
+  const unsigned: TransformationRules = { ...options, sizes: options.variantSizes };
+  const signed: TransformationRules = { ...unsigned, sizes: undefined };
+
+  /** Whether the URL carries a valid signature; refuses a wrong or expired one, and a missing one when required. */
+  function isSigned(parameters: URLSearchParams, imageId: string): boolean {
+    if (signingKey === undefined) return false;
+    switch (checkSignature(signingKey, `/image/${imageId}`, parameters, Math.floor(Date.now() / 1000))) {
+      case 'valid':
+        return true;
+      case 'invalid':
+        throw new AppError('invalid-signature', 'sig does not match this URL: sign the path and its parameters as they are sent.');
+      case 'expired':
+        throw new AppError('invalid-signature', 'The URL expired (exp is past).');
+      case 'unsigned':
+        if (requireSignedUrls) throw new AppError('signature-required', 'Every read needs a signed URL (REQUIRE_SIGNED_URLS).');
+        return false;
+    }
+  }
+
+  /** The transformation the query asks for; undefined without a query and signatures not required, at no cost. */
+  function transformationOf(url: string | undefined, imageId: string): Transformation | undefined {
+    const parameters = queryParameters(url) ?? (requireSignedUrls ? new URLSearchParams() : undefined);
+    if (parameters === undefined) return undefined;
+    const parsed = parseTransformationQuery(parameters, isSigned(parameters, imageId) ? signed : unsigned);
+    if (parsed === undefined || parsed.ok) return parsed?.value;
+    const { parameter, reason } = parsed.invalid;
+    throw new AppError('invalid-transformation', `${parameter} ${reason}.`);
+  }
+
   async function sendContent(
     req: IncomingMessage,
     res: ServerResponse,
@@ -113,7 +146,7 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
 
   async function answer(req: IncomingMessage, res: ServerResponse, id: string, cors: Headers): Promise<void> {
     const imageId = parseImageId(id);
-    const transformation = transformationOf(req.url, options.transformations);
+    const transformation = transformationOf(req.url, imageId);
     const original = await readers.originals.find(imageId);
     if (!transformation) {
       await deliver(req, res, original, readers.originals, cors);

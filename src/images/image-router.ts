@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import express, { Router, type Request } from 'express';
 import { AppError } from '../errors/app-error';
 import { createApiKeyGuard } from '../http/api-key-guard';
 import { createApiKeys } from '../http/api-keys';
@@ -6,8 +6,9 @@ import { corsPreflightHeaders, corsReadHeaders, type CorsOrigins } from '../http
 import { createUploadRateLimit, type UploadRateLimitOptions } from '../http/upload-rate-limit';
 import type { ImageCatalog } from './image-catalog';
 import type { ImageReadHandler } from './image-read-handler';
-import { encodeCursor, parseImageId, parseListQuery, toImageDetails, toImageInfo } from './image-schemas';
+import { encodeCursor, parseImageId, parseListQuery, parseSignRequest, toImageDetails, toImageInfo } from './image-schemas';
 import type { ImageService, StoredImage } from './image-service';
+import type { UrlSigner } from './read-url-signature';
 import { createUploadMiddleware, UPLOAD_FIELD, type UploadOptions } from './upload-middleware';
 
 export interface ImageRouterOptions extends UploadOptions, UploadRateLimitOptions {
@@ -20,6 +21,7 @@ export interface ImageRouterServices {
   readonly images: ImageService;
   readonly catalog: ImageCatalog;
   readonly readImage: ImageReadHandler;
+  readonly signUrl: UrlSigner;
 }
 
 function toUploadedImage({ image, duplicate }: StoredImage) {
@@ -43,7 +45,7 @@ function storedImages(req: Request): StoredImage[] {
 }
 
 export function createImageRouter(
-  { images, catalog, readImage }: ImageRouterServices,
+  { images, catalog, readImage, signUrl }: ImageRouterServices,
   options: ImageRouterOptions,
 ): Router {
   const router = Router();
@@ -78,6 +80,13 @@ export function createImageRouter(
   router.get('/:id/info', async (req, res) => {
     const details = await catalog.describe(parseImageId(req.params.id));
     res.set(corsReadHeaders(options.corsOrigins, req.headers)).json(toImageDetails(details));
+  });
+
+  router.post('/:id/sign', requireApiKey, express.json({ limit: '4kb' }), async (req: Request<{ id: string }>, res) => {
+    const id = parseImageId(req.params.id);
+    const { params, expiresIn } = parseSignRequest(req.body);
+    await catalog.describe(id);
+    res.json(signUrl(id, params, expiresIn));
   });
 
   // Reads usually take the lean path in app.ts; this route serves the same answer to the rest.

@@ -97,3 +97,27 @@ export function toImageDetails({ image, variants }: ImageDetails) {
     })),
   };
 }
+
+const signRequestSchema = z.object({
+  params: z.string().max(2000).default(''),
+  expiresIn: z.number().int().min(1).max(10 * 365 * 24 * 3600).optional(),
+});
+
+export interface SignRequest {
+  /** The read URL's query to sign, such as `w=300&format=webp`. */
+  readonly params: string;
+  /** Seconds the URL stays valid; absent: forever. */
+  readonly expiresIn: number | undefined;
+}
+
+/** The JSON body of `POST /image/:id/sign`. */
+export function parseSignRequest(body: unknown): SignRequest {
+  const parsed = signRequestSchema.safeParse(body ?? {});
+  if (!parsed.success) {
+    throw new AppError(
+      'malformed-request',
+      'The body must be JSON such as {"params": "w=300&format=webp", "expiresIn": 3600}: params a query string, expiresIn whole seconds.',
+    );
+  }
+  return { params: parsed.data.params, expiresIn: parsed.data.expiresIn };
+}

@@ -84,6 +84,23 @@ const schemas: Record<string, Schema> = {
     },
     additionalProperties: false,
   },
+  SignRequest: {
+    type: 'object',
+    properties: {
+      params: { type: 'string', default: '', description: 'The read query to sign, such as `w=300&format=webp`' },
+      expiresIn: { type: 'integer', minimum: 1, description: 'Seconds the URL stays valid; absent: forever' },
+    },
+    additionalProperties: false,
+  },
+  SignedUrl: {
+    type: 'object',
+    required: ['url', 'expiresAt'],
+    properties: {
+      url: { type: 'string', description: 'Path and query, relative to this server' },
+      expiresAt: { ...nullable('integer'), description: 'Unix seconds; null: never' },
+    },
+    additionalProperties: false,
+  },
   ImageId: { type: 'string', pattern: '^[0-9a-f]{24}$' },
   Health: {
     type: 'object',
@@ -144,6 +161,18 @@ const transformationParameters: Schema[] = [
   },
   { name: 'q', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 }, description: 'Quality of JPEG, WebP and AVIF (defaults 80, 80, 50)' },
   { name: 'preset', in: 'query', schema: { type: 'string' }, description: 'One of PRESETS; not combined with the parameters above' },
+  {
+    name: 'exp',
+    in: 'query',
+    schema: { type: 'integer', minimum: 0 },
+    description: 'Unix seconds after which a signed URL is refused; part of what `sig` signs',
+  },
+  {
+    name: 'sig',
+    in: 'query',
+    schema: { type: 'string' },
+    description: 'HMAC-SHA256 (SIGNING_KEY) of the path and the sorted w, h, fit, enlarge, format, q, preset and exp, base64url; lifts VARIANT_SIZES up to MAX_VARIANT_PIXELS',
+  },
 ];
 
 const readImage = (method: 'get' | 'head'): Schema => ({
@@ -157,6 +186,8 @@ const readImage = (method: 'get' | 'head'): Schema => ({
     ...problems(
       ...readErrors,
       'invalid-transformation',
+      'invalid-signature',
+      'signature-required',
       'image-not-transformable',
       'transformations-busy',
       ...(method === 'get' ? (['range-not-satisfiable'] as const) : []),
@@ -226,6 +257,19 @@ const paths = {
       summary: 'What is known of one image, and the variants stored of it',
       parameters: [idParameter],
       responses: { '200': json('The image', ref('ImageDetails')), ...problems(...readErrors) },
+    },
+  },
+  '/image/{id}/sign': {
+    post: {
+      operationId: 'signImageUrl',
+      summary: 'A signed read URL for the image, with any transformation up to MAX_VARIANT_PIXELS',
+      security: bearer,
+      parameters: [idParameter],
+      requestBody: { required: false, content: { 'application/json': { schema: ref('SignRequest') } } },
+      responses: {
+        '200': json('The signed URL', ref('SignedUrl')),
+        ...problems(...writeGuard, ...readErrors, 'invalid-transformation', 'signing-not-configured'),
+      },
     },
   },
   '/healthz': {

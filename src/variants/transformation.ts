@@ -100,23 +100,33 @@ export function parseTransformation(parameters: TransformationParameters): Parse
   });
 }
 
-export interface UnsignedRules {
-  /** The widths and heights anyone may ask for. */
-  readonly sizes: readonly number[];
+export interface TransformationRules {
+  /** The widths and heights a URL may ask for; undefined: any, up to `maxVariantPixels` (a signed URL). */
+  readonly sizes: readonly number[] | undefined;
+  /** Width times height at most, when any size may be asked; a missing side counts as the given one. */
+  readonly maxVariantPixels: number;
   /** Named transformations anyone may ask for, whatever their sizes. */
   readonly presets: Readonly<Record<string, Transformation>>;
 }
 
-function checkSizes(transformation: Transformation, sizes: readonly number[]): Parsed<Transformation> {
-  for (const [name, value] of [['w', transformation.width], ['h', transformation.height]] as const) {
+function checkSizes(transformation: Transformation, rules: TransformationRules): Parsed<Transformation> {
+  const { width, height } = transformation;
+  const { sizes, maxVariantPixels } = rules;
+  if (sizes === undefined) {
+    const side = width ?? height ?? 0;
+    const pixels = (width ?? side) * (height ?? side);
+    if (pixels <= maxVariantPixels) return ok(transformation);
+    return invalid(width === undefined ? 'h' : 'w', `asks for ${pixels} pixels; at most ${maxVariantPixels} (MAX_VARIANT_PIXELS)`);
+  }
+  for (const [name, value] of [['w', width], ['h', height]] as const) {
     if (value !== undefined && !sizes.includes(value)) {
-      return invalid(name, `must be one of ${sizes.join(', ')} (VARIANT_SIZES), or use a preset`);
+      return invalid(name, `must be one of ${sizes.join(', ')} (VARIANT_SIZES), or use a preset or a signed URL`);
     }
   }
   return ok(transformation);
 }
 
-function findPreset(parameters: URLSearchParams, presets: UnsignedRules['presets']): Parsed<Transformation> {
+function findPreset(parameters: URLSearchParams, presets: TransformationRules['presets']): Parsed<Transformation> {
   const name = parameters.get(PRESET_PARAMETER) ?? '';
   const others = TRANSFORMATION_PARAMETERS.filter((parameter) => parameters.has(parameter));
   if (others.length > 0) return invalid(PRESET_PARAMETER, `cannot be combined with ${others.join(', ')}`);
@@ -131,8 +141,10 @@ function findPreset(parameters: URLSearchParams, presets: UnsignedRules['presets
  * transformation parameters: then the original is read, as before transformations existed.
  * Other parameters (cache busters such as `?v=2`) are ignored; a repeated one is refused.
  */
-export function parseTransformationQuery(query: string, rules: UnsignedRules): Parsed<Transformation> | undefined {
-  const parameters = new URLSearchParams(query);
+export function parseTransformationQuery(
+  parameters: URLSearchParams,
+  rules: TransformationRules,
+): Parsed<Transformation> | undefined {
   const asked = [PRESET_PARAMETER, ...TRANSFORMATION_PARAMETERS].filter((name) => parameters.has(name));
   if (asked.length === 0) return undefined;
   const repeated = asked.find((name) => parameters.getAll(name).length > 1);
@@ -145,7 +157,7 @@ export function parseTransformationQuery(query: string, rules: UnsignedRules): P
     if (value !== null) values[name] = value;
   }
   const parsed = parseTransformation(values);
-  return parsed.ok ? checkSizes(parsed.value, rules.sizes) : parsed;
+  return parsed.ok ? checkSizes(parsed.value, rules) : parsed;
 }
 
 /**

@@ -71,6 +71,7 @@ describe('the OpenAPI document', () => {
     ['204', 'DELETE', '/image/{id}', async () => withKey(request(api.app).delete(await storedImageUrl()))],
     ['404', 'DELETE', '/image/{id}', async () => withKey(request(api.app).delete('/image/0123456789abcdef01234567'))],
     ['401', 'DELETE', '/image/{id}', async () => request(api.app).delete('/image/0123456789abcdef01234567')],
+    ['501', 'POST', '/image/{id}/sign', async () => withKey(request(api.app).post(`${await storedImageUrl()}/sign`).send({ params: 'w=300' }))],
     ['200', 'GET', '/healthz', async () => request(api.app).get('/healthz')],
     ['200', 'GET', '/readyz', async () => request(api.app).get('/readyz')],
     ['200', 'GET', '/metrics', async () => request(api.app).get('/metrics')],

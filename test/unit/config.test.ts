@@ -19,6 +19,9 @@ describe('loadConfig', () => {
         thumb: { width: 200, height: 200, fit: 'cover', enlarge: false, format: 'original', quality: undefined },
         card: { width: 640, height: undefined, fit: 'inside', enlarge: false, format: 'auto', quality: undefined },
       },
+      maxVariantPixels: 25_000_000,
+      signingKey: undefined,
+      requireSignedUrls: false,
       transformConcurrency: availableParallelism(),
       transformQueue: 100,
       cacheMaxBytes: 64 * 1024 * 1024,
@@ -65,6 +68,17 @@ describe('loadConfig', () => {
     ['PRESETS', 'thumb'],
   ])('when %s is %s, then start-up stops naming it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(`Invalid configuration: ${variable}`);
+  });
+
+  test('when REQUIRE_SIGNED_URLS is true without SIGNING_KEY, then start-up stops', () => {
+    expect(() => loadConfig({ REQUIRE_SIGNED_URLS: 'true' })).toThrow('Invalid configuration: REQUIRE_SIGNED_URLS needs SIGNING_KEY');
+  });
+
+  test('when SIGNING_KEY is too short, then start-up stops without printing it', () => {
+    const load = () => loadConfig({ SIGNING_KEY: 'short-secret' });
+
+    expect(load).toThrow('Invalid configuration: SIGNING_KEY must be at least 32 printable ASCII characters');
+    expect(load).not.toThrow('short-secret');
   });
 
   test('when UPLOAD_RATE_LIMIT and TRUST_PROXY are set, then they are parsed as numbers', () => {

@@ -1,24 +1,28 @@
 import { loadConfig } from '../../src/config';
-import { parsePresets, parseTransformationQuery, type UnsignedRules } from '../../src/variants/transformation';
+import { parsePresets, parseTransformationQuery, type TransformationRules } from '../../src/variants/transformation';
 import { resolveTransformation } from '../../src/variants/transformation-resolution';
 
 const { variantSizes, presets } = loadConfig({});
-const rules: UnsignedRules = { sizes: variantSizes, presets };
+const rules: TransformationRules = { sizes: variantSizes, maxVariantPixels: 1_000_000, presets };
+
+function parse(query: string, custom: TransformationRules = rules) {
+  return parseTransformationQuery(new URLSearchParams(query), custom);
+}
 
 function canonicalOf(query: string, contentType = 'image/jpeg', accept?: string): string {
-  const parsed = parseTransformationQuery(query, rules);
+  const parsed = parse(query);
   if (!parsed?.ok) throw new Error(`${query} did not parse: ${JSON.stringify(parsed)}`);
   return resolveTransformation(parsed.value, contentType, { accept }).canonical;
 }
 
-function invalidParameterOf(query: string, custom: UnsignedRules = rules): string | undefined {
-  const parsed = parseTransformationQuery(query, custom);
+function invalidParameterOf(query: string, custom: TransformationRules = rules): string | undefined {
+  const parsed = parse(query, custom);
   return parsed && !parsed.ok ? parsed.invalid.parameter : undefined;
 }
 
 describe('parseTransformationQuery', () => {
   test.each(['', 'v=2', 'width=64', 'W=64'])('when the query is "%s", then it asks for the original', (query) => {
-    expect(parseTransformationQuery(query, rules)).toBeUndefined();
+    expect(parse(query)).toBeUndefined();
   });
 
   test.each([
@@ -52,7 +56,7 @@ describe('parseTransformationQuery', () => {
     ['*/*', 'jpeg'],
     [undefined, 'jpeg'],
   ])('when Accept is %s, then format=auto negotiates %s and says so', (accept, format) => {
-    const parsed = parseTransformationQuery('format=auto', rules);
+    const parsed = parse('format=auto');
     if (!parsed?.ok) throw new Error('format=auto did not parse');
 
     const resolved = resolveTransformation(parsed.value, 'image/jpeg', { accept });
@@ -88,9 +92,25 @@ describe('parseTransformationQuery', () => {
   });
 
   test('when a size is outside VARIANT_SIZES, then the reason lists the allowed ones', () => {
-    const parsed = parseTransformationQuery('w=65', { sizes: [64, 128], presets: {} });
+    const parsed = parse('w=65', { sizes: [64, 128], maxVariantPixels: 1, presets: {} });
 
     expect(parsed).toEqual({ ok: false, invalid: { parameter: 'w', reason: expect.stringContaining('64, 128') as unknown } });
+  });
+});
+
+describe('parseTransformationQuery for a signed URL', () => {
+  const signed = { ...rules, sizes: undefined };
+
+  test.each(['w=333', 'w=1000&h=1000', 'h=1000'])('when %s asks at most MAX_VARIANT_PIXELS, then any size is accepted', (query) => {
+    expect(parse(query, signed)?.ok).toBe(true);
+  });
+
+  test.each([
+    ['w=1001', 'w'],
+    ['w=500&h=2001', 'w'],
+    ['h=1001', 'h'],
+  ])('when %s asks more than MAX_VARIANT_PIXELS, then it is refused naming %s', (query, parameter) => {
+    expect(invalidParameterOf(query, signed)).toBe(parameter);
   });
 });
 

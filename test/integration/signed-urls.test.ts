@@ -1,0 +1,145 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import request from 'supertest';
+import { signUrl } from '../../src/images/read-url-signature';
+import { expectMatchesContract } from '../helpers/contract';
+import { download, onlyUploadedImage, upload } from '../helpers/http';
+import { makeImage } from '../helpers/images';
+import { expectProblem } from '../helpers/problem';
+import { startTestApp, type TestApp } from '../helpers/test-app';
+
+const SIGNING_KEY = 'signing-key-0123456789abcdef-0123456789';
+const API_KEY = 'api-key-for-signing-0123456789';
+
+let api: TestApp;
+
+beforeAll(async () => {
+  api = await startTestApp({ config: { signingKey: SIGNING_KEY, apiKeys: [API_KEY], variantSizes: [64] } });
+});
+
+afterAll(async () => {
+  await api.close();
+});
+
+async function uploadedId(app = api.app): Promise<string> {
+  const response = await upload(app, [{ bytes: await makeImage('jpeg', 400, 300), filename: 'signed.jpg' }]).set('Authorization', `Bearer ${API_KEY}`);
+  return onlyUploadedImage(response).id;
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+describe('signed read URLs', () => {
+  test('when a URL asks a size outside VARIANT_SIZES with a valid signature, then the variant is made', async () => {
+    const id = await uploadedId();
+
+    const read = await download(api.app, signUrl(SIGNING_KEY, `/image/${id}`, 'w=300&format=webp', nowSeconds() + 60));
+
+    expect(read.status).toBe(200);
+    expect(await sharp(read.bytes).metadata()).toMatchObject({ format: 'webp', width: 300 });
+  });
+
+  test('when a signed URL is tampered with, then it answers 403 invalid-signature and nothing is made', async () => {
+    const id = await uploadedId();
+    const url = signUrl(SIGNING_KEY, `/image/${id}`, 'w=300');
+
+    const otherSignature = url.replace(/sig=(.)/, (_, first: string) => `sig=${first === 'A' ? 'B' : 'A'}`);
+    for (const tampered of [url.replace('w=300', 'w=301'), `${url}&h=300`, otherSignature, `${url}&sig=again`]) {
+      expectProblem(await request(api.app).get(tampered), 403, 'invalid-signature');
+    }
+    expect(await api.variantRepository.listOf(id)).toEqual([]);
+  });
+
+  test('when a signed URL has expired, then it answers 403 invalid-signature; unknown parameters added to it do not matter', async () => {
+    const id = await uploadedId();
+
+    const expired = await request(api.app).get(signUrl(SIGNING_KEY, `/image/${id}`, 'w=300', nowSeconds() - 1));
+    const withCacheBuster = await request(api.app).get(`${signUrl(SIGNING_KEY, `/image/${id}`, 'w=300')}&v=2`);
+
+    expectProblem(expired, 403, 'invalid-signature');
+    expect(expired.body).toMatchObject({ detail: expect.stringContaining('expired') as unknown });
+    expect(withCacheBuster.status).toBe(200);
+  });
+
+  test('when a signed URL asks more than MAX_VARIANT_PIXELS, then it answers 400 naming the size', async () => {
+    const id = await uploadedId();
+
+    const response = await request(api.app).get(signUrl(SIGNING_KEY, `/image/${id}`, 'w=10000&h=10000'));
+
+    expectProblem(response, 400, 'invalid-transformation');
+  });
+
+  test('when POST /image/:id/sign is called with the API key, then its URL works; without the key, 401', async () => {
+    const id = await uploadedId();
+
+    const signed = await request(api.app)
+      .post(`/image/${id}/sign`)
+      .set('Authorization', `Bearer ${API_KEY}`)
+      .send({ params: 'w=200&h=200&fit=cover', expiresIn: 600 });
+    const unauthorised = await request(api.app).post(`/image/${id}/sign`).send({ params: 'w=200' });
+    const unknown = await request(api.app)
+      .post('/image/0123456789abcdef01234567/sign')
+      .set('Authorization', `Bearer ${API_KEY}`)
+      .send({ params: 'w=200' });
+
+    expect(signed.status).toBe(200);
+    const { url, expiresAt } = signed.body as { url: string; expiresAt: number };
+    expect(expiresAt).toBeGreaterThan(nowSeconds() + 590);
+    const read = await download(api.app, url);
+    expect(await sharp(read.bytes).metadata()).toMatchObject({ width: 200, height: 200 });
+    expectProblem(unauthorised, 401, 'missing-api-key');
+    expectProblem(unknown, 404, 'image-not-found');
+  });
+
+  test('when npm run sign is given an id and parameters, then it prints a URL the service accepts', async () => {
+    const id = await uploadedId();
+    const root = path.resolve(__dirname, '..', '..');
+
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', path.join(root, 'src', 'sign-url.ts'), id, 'w=320&format=png', '60'],
+      { cwd: root, env: { ...process.env, SIGNING_KEY } },
+    );
+
+    const read = await download(api.app, stdout.trim());
+    expect(read.status).toBe(200);
+    expect(await sharp(read.bytes).metadata()).toMatchObject({ format: 'png', width: 320 });
+  });
+});
+
+describe('REQUIRE_SIGNED_URLS', () => {
+  let strict: TestApp;
+
+  beforeAll(async () => {
+    strict = await startTestApp({ config: { signingKey: SIGNING_KEY, requireSignedUrls: true } });
+  });
+
+  afterAll(async () => {
+    await strict.close();
+  });
+
+  test('when it is on, then an original or a variant needs a signed URL, from both read paths', async () => {
+    const id = await uploadedId(strict.app);
+
+    for (const app of [strict.app, strict.expressApp]) {
+      expectProblem(await request(app).get(`/image/${id}`), 403, 'signature-required');
+      expect((await request(app).head(`/image/${id}?v=2`)).status).toBe(403);
+      expectProblem(await request(app).get(`/image/${id}?w=64`), 403, 'signature-required');
+      expect((await request(app).get(signUrl(SIGNING_KEY, `/image/${id}`, ''))).status).toBe(200);
+      expect((await request(app).get(signUrl(SIGNING_KEY, `/image/${id}`, 'w=64'))).status).toBe(200);
+    }
+  });
+});
+
+describe('the OpenAPI document on signing', () => {
+  test('when a URL is signed or a signature refused, then the answers match the document', async () => {
+    const id = await uploadedId();
+
+    const signed = await request(api.app).post(`/image/${id}/sign`).set('Authorization', `Bearer ${API_KEY}`).send({ params: 'w=300' });
+    const refused = await request(api.app).get(`/image/${id}?w=300&sig=wrong`);
+
+    expectMatchesContract('POST', '/image/{id}/sign', signed);
+    expectMatchesContract('GET', '/image/{id}', refused);
+  });
+});
