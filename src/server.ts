@@ -11,11 +11,11 @@ import { createLifecycle } from './health/lifecycle';
 import { watchConnectionsForDrain, type ConnectionDrain } from './http/connection-drain';
 import { createHttpServer } from './http/http-server';
 import { createImageRepository } from './images/image-repository';
-import type { RunningSweeper } from './images/orphan-sweeper';
+import type { RunningSweeper } from './maintenance/periodic-sweep';
 import { observeDatabaseCommands } from './observability/database-metrics';
 import { createMetrics } from './observability/metrics';
 import { createLogger, type Logger } from './logger';
-import { startSweeps } from './sweeps';
+import { startSweeps } from './maintenance/sweeps';
 import { createVariantRepository } from './variants/variant-repository';
 
 /**

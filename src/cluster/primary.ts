@@ -5,7 +5,7 @@ import { openDatabase } from '../database/open-database';
 import { settledWithin } from '../deadline';
 import { createImageRepository } from '../images/image-repository';
 import type { Logger } from '../logger';
-import { startSweeps } from '../sweeps';
+import { startSweeps } from '../maintenance/sweeps';
 import { createVariantRepository } from '../variants/variant-repository';
 import { answerClusterMetricsRequests } from './cluster-metrics';
 import { restartDelayMs } from './restart-delay';

@@ -1,5 +1,5 @@
-import { isDatabaseUnavailable } from '../database/database-errors';
 import type { Logger } from '../logger';
+import { createPeriodicSweep, type PeriodicSweep } from '../maintenance/periodic-sweep';
 import type { VariantRepository } from './variant-repository';
 
 export interface VariantSweeperOptions {
@@ -10,12 +10,8 @@ export interface VariantSweeperOptions {
   readonly intervalSeconds: number;
 }
 
-export interface VariantSweeper {
-  /** One sweep now; resolves to the ids of the files removed. Never rejects. */
-  sweep(): Promise<string[]>;
-  /** Sweeps now, then `intervalSeconds` after each sweep ends; `stop` waits for one under way. */
-  start(): { stop(): Promise<void> };
-}
+/** Resolves to the ids of the files removed. */
+export type VariantSweeper = PeriodicSweep<string>;
 
 /**
  * Removes the variants of deleted originals (a delete cut short, or an original removed by
@@ -24,49 +20,17 @@ export interface VariantSweeper {
  */
 export function createVariantSweeper(options: VariantSweeperOptions): VariantSweeper {
   const { repository, logger, graceSeconds, intervalSeconds } = options;
-  let running: Promise<string[]> | undefined;
-  let stopped = false;
 
-  async function sweepOnce(): Promise<string[]> {
-    try {
-      const removed: string[] = [];
-      for (const fileId of await repository.findLeftovers(new Date(Date.now() - graceSeconds * 1000))) {
-        if (stopped) break;
-        await repository.removeFile(fileId);
-        logger.info({ fileId }, 'removed a variant whose original is gone, or that was never finished');
-        removed.push(fileId);
-      }
-      return removed;
-    } catch (error) {
-      logger[isDatabaseUnavailable(error) ? 'warn' : 'error']({ err: error }, `variant sweep failed; the next one runs in ${intervalSeconds} s`);
-      return [];
-    } finally {
-      running = undefined;
+  async function removeLeftovers(isStopped: () => boolean): Promise<string[]> {
+    const removed: string[] = [];
+    for (const fileId of await repository.findLeftovers(new Date(Date.now() - graceSeconds * 1000))) {
+      if (isStopped()) break;
+      await repository.removeFile(fileId);
+      logger.info({ fileId }, 'removed a variant whose original is gone, or that was never finished');
+      removed.push(fileId);
     }
+    return removed;
   }
 
-  function sweep(): Promise<string[]> {
-    running ??= sweepOnce();
-    return running;
-  }
-
-  function start() {
-    stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    const loop = () => {
-      void sweep().then(() => {
-        if (!stopped) timer = setTimeout(loop, intervalSeconds * 1000).unref();
-      });
-    };
-    loop();
-    return {
-      stop: async () => {
-        stopped = true;
-        clearTimeout(timer);
-        await running;
-      },
-    };
-  }
-
-  return { sweep, start };
+  return createPeriodicSweep({ name: 'variant sweep', logger, intervalSeconds, run: removeLeftovers });
 }

@@ -1,9 +1,10 @@
-import type { Config } from './config';
-import type { ImageRepository } from './images/image-repository';
-import { createOrphanSweeper, type RunningSweeper } from './images/orphan-sweeper';
-import type { Logger } from './logger';
-import type { VariantRepository } from './variants/variant-repository';
-import { createVariantSweeper } from './variants/variant-sweeper';
+import type { Config } from '../config';
+import type { ImageRepository } from '../images/image-repository';
+import { createOrphanSweeper } from '../images/orphan-sweeper';
+import type { Logger } from '../logger';
+import type { VariantRepository } from '../variants/variant-repository';
+import { createVariantSweeper } from '../variants/variant-sweeper';
+import type { RunningSweeper } from './periodic-sweep';
 
 export interface SweptRepositories {
   readonly repository: ImageRepository;
