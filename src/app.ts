@@ -29,6 +29,7 @@ export interface AppDependencies {
     | 'allowedTypes'
     | 'maxPixels'
     | 'dedup'
+    | 'stripMetadata'
     | 'variantSizes'
     | 'presets'
     | 'maxVariantPixels'

@@ -95,6 +95,7 @@ const environmentSchema = z.object({
   ALLOWED_TYPES: imageTypeList.default(Object.freeze(['jpeg', 'png', 'gif', 'webp', 'avif'] as const)),
   MAX_PIXELS: integer(1, Number.MAX_SAFE_INTEGER, 50_000_000),
   DEDUP: booleanFlag(false),
+  STRIP_METADATA: booleanFlag(false),
   VARIANT_SIZES: sizeList.prefault(DEFAULT_VARIANT_SIZES),
   PRESETS: presetList.prefault(DEFAULT_PRESETS),
   MAX_VARIANT_PIXELS: integer(1, MAX_DIMENSION * MAX_DIMENSION, 25_000_000),
@@ -164,6 +165,11 @@ export interface Config {
   readonly maxPixels: number;
   /** Store each distinct content once, answering later uploads of it with the first id. */
   readonly dedup: boolean;
+  /**
+   * Store JPEG originals without EXIF, XMP, IPTC and comments, keeping ICC
+   * profile and orientation; off keeps every upload byte for byte.
+   */
+  readonly stripMetadata: boolean;
   /** Widths and heights a read URL may ask a variant in, smallest first. */
   readonly variantSizes: readonly number[];
   /** Named transformations a read URL may ask for with `?preset=`, whatever their sizes. */
@@ -255,6 +261,7 @@ export function loadConfig(environment: Environment): Config {
     allowedTypes: env.ALLOWED_TYPES,
     maxPixels: env.MAX_PIXELS,
     dedup: env.DEDUP,
+    stripMetadata: env.STRIP_METADATA,
     variantSizes: env.VARIANT_SIZES,
     presets: env.PRESETS,
     maxVariantPixels: env.MAX_VARIANT_PIXELS,

@@ -7,6 +7,7 @@ import type { Logger } from '../logger';
 import type { ImageCache } from './image-cache';
 import { inspectHead, MAX_HEAD_BYTES, type HeadInspection, type ImageType } from './image-inspection';
 import type { ImageRecord, ImageRepository, ImageUpload } from './image-repository';
+import { createMetadataFilter, keepEverything, type MetadataFilter } from './metadata/metadata-filter';
 
 export interface ImageServiceOptions {
   readonly maxFileSize: number;
@@ -14,6 +15,8 @@ export interface ImageServiceOptions {
   readonly maxPixels: number;
   /** Keep one copy of each content: a later upload of the same bytes gets the first one's id. */
   readonly dedup: boolean;
+  /** Store images without their EXIF, XMP and comments, keeping ICC profile and orientation. */
+  readonly stripMetadata: boolean;
   readonly logger: Logger;
   /** Told of every image removed, so that no instance keeps serving it from memory. */
   readonly cache: Pick<ImageCache, 'forget'>;
@@ -111,16 +114,31 @@ function fileTooLarge(maxFileSize: number): AppError {
   return new AppError('file-too-large', `Each file may be at most ${maxFileSize} bytes.`);
 }
 
-/** Writes every byte into the upload and returns their SHA-256, never holding more than one part. */
-async function copyAll(head: Buffer, chunks: Chunks, upload: ImageUpload, maxFileSize: number): Promise<string> {
+interface Copy {
+  readonly upload: ImageUpload;
+  readonly filter: MetadataFilter;
+  readonly maxFileSize: number;
+}
+
+/**
+ * Writes what the filter lets through into the upload and returns its SHA-256, never holding
+ * more than one part and one metadata segment. The size limit counts the bytes received.
+ */
+async function copyAll(head: Buffer, chunks: Chunks, { upload, filter, maxFileSize }: Copy): Promise<string> {
   const hash = createHash('sha256');
+  const store = async (pieces: Buffer[]): Promise<void> => {
+    for (const piece of pieces) {
+      hash.update(piece);
+      await upload.write(piece);
+    }
+  };
   let size = 0;
   for (let part: Buffer | undefined = head; part; part = await nextPart(chunks)) {
     size += part.length;
     if (size > maxFileSize) throw fileTooLarge(maxFileSize);
-    hash.update(part);
-    await upload.write(part);
+    await store(filter.push(part));
   }
+  await store(filter.end());
   return hash.digest('hex');
 }
 
@@ -130,7 +148,7 @@ async function nextPart(chunks: Chunks): Promise<Buffer | undefined> {
 }
 
 export function createImageService(repository: ImageRepository, options: ImageServiceOptions): ImageService {
-  const { maxFileSize, logger, cache, dedup } = options;
+  const { maxFileSize, logger, cache, dedup, stripMetadata } = options;
 
   async function store({ content, filename }: IncomingImage): Promise<StoredImage> {
     // Never destroy the source: a multipart parser waits for each part to be read to its end.
@@ -141,10 +159,11 @@ export function createImageService(repository: ImageRepository, options: ImageSe
       await skipRest(chunks, content);
       throw verdict;
     }
-    const { contentType, width, height } = verdict;
+    const { type, contentType, width, height } = verdict;
     const upload = repository.openUpload({ filename, contentType, width, height });
+    const filter = stripMetadata ? createMetadataFilter(type) : keepEverything;
     try {
-      const sha256 = await copyAll(head.bytes, chunks, upload, maxFileSize);
+      const sha256 = await copyAll(head.bytes, chunks, { upload, filter, maxFileSize });
       const image = await upload.finish({ sha256 });
       return dedup ? await keepOneCopy(image, sha256) : { image, duplicate: false };
     } catch (error) {

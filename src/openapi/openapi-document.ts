@@ -42,7 +42,11 @@ const schemas: Record<string, Schema> = {
       id: ref('ImageId'),
       filename: { type: 'string' },
       contentType: { type: 'string' },
-      size: { type: 'integer', minimum: 0 },
+      size: {
+        type: 'integer',
+        minimum: 0,
+        description: 'Bytes stored: fewer than were sent when STRIP_METADATA=true removed metadata.',
+      },
       url: { type: 'string' },
       duplicate: { type: 'boolean', description: 'The bytes were already stored (DEDUP=true): `id` is that image.' },
     },

@@ -113,3 +113,62 @@ export function pngBomb(width: number, height: number): Buffer {
     pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }
+
+/** What `withPersonalMetadata` writes, to be searched for in the stored bytes. */
+export const personalMetadata = {
+  artist: 'Ada Example',
+  xmpCreator: 'xmp-creator-ada',
+  comment: 'taken at home',
+  iptc: 'Photoshop 3.0',
+  /** GPSLatitude 48° 51′ 30″ as three little-endian rationals, as libvips writes them. */
+  gpsLatitude: Buffer.from([48, 0, 0, 0, 1, 0, 0, 0, 51, 0, 0, 0, 1, 0, 0, 0, 30, 0, 0, 0, 1, 0, 0, 0]),
+} as const;
+
+const xmpPacket =
+  '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">' +
+  `<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>${personalMetadata.xmpCreator}</dc:creator>` +
+  '</rdf:Description></rdf:RDF></x:xmpmeta>';
+
+/**
+ * An image as a phone leaves it: a Display P3 ICC profile, EXIF orientation 6 (turn a quarter
+ * clockwise), the photographer's name and GPS position in EXIF, and XMP.
+ */
+export async function makeImageWithPersonalMetadata(format: 'jpeg' | 'png' | 'webp'): Promise<Buffer> {
+  const pixels = randomBytes(64 * 48 * 3);
+  return sharp(pixels, { raw: { width: 64, height: 48, channels: 3 } })
+    .toFormat(format)
+    .withIccProfile('p3')
+    .withMetadata({ orientation: 6 })
+    .withExifMerge({
+      IFD0: { Artist: personalMetadata.artist },
+      IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 30/1' },
+    })
+    .withXmp(xmpPacket)
+    .toBuffer();
+}
+
+function jpegSegment(marker: number, payload: string): Buffer {
+  const data = Buffer.from(payload, 'latin1');
+  const segment = Buffer.alloc(4 + data.length);
+  segment[0] = 0xff;
+  segment[1] = marker;
+  segment.writeUInt16BE(2 + data.length, 2);
+  data.copy(segment, 4);
+  return segment;
+}
+
+/** The JPEG with a comment (COM) and a Photoshop IPTC block (APP13) after its start marker, which sharp cannot write. */
+export function withCommentAndIptc(jpeg: Buffer): Buffer {
+  return Buffer.concat([
+    jpeg.subarray(0, 2),
+    jpegSegment(0xfe, personalMetadata.comment),
+    jpegSegment(0xed, `${personalMetadata.iptc}\0`),
+    jpeg.subarray(2),
+  ]);
+}
+
+/** Whether any of the personal metadata above is somewhere in these bytes. */
+export function carriesPersonalMetadata(bytes: Buffer): boolean {
+  const texts = [personalMetadata.artist, personalMetadata.xmpCreator, personalMetadata.comment, personalMetadata.iptc];
+  return bytes.includes(personalMetadata.gpsLatitude) || texts.some((text) => bytes.includes(text, 0, 'latin1'));
+}

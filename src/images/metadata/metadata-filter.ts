@@ -1,0 +1,15 @@
+import type { ImageType } from '../image-inspection';
+import { jpegRules } from './jpeg-rules';
+import { createSegmentFilter, keepEverything, type FormatRules, type MetadataFilter } from './segment-filter';
+
+export { keepEverything, type MetadataFilter } from './segment-filter';
+
+const rulesByType: Partial<Record<ImageType, () => FormatRules>> = {
+  jpeg: jpegRules,
+};
+
+/** A filter that removes the metadata of an image of this type; other types pass as they are. */
+export function createMetadataFilter(type: ImageType): MetadataFilter {
+  const rules = rulesByType[type];
+  return rules ? createSegmentFilter(rules()) : keepEverything;
+}
