@@ -172,3 +172,22 @@ export function carriesPersonalMetadata(bytes: Buffer): boolean {
   const texts = [personalMetadata.artist, personalMetadata.xmpCreator, personalMetadata.comment, personalMetadata.iptc];
   return bytes.includes(personalMetadata.gpsLatitude) || texts.some((text) => bytes.includes(text, 0, 'latin1'));
 }
+
+/** The PNG with a tEXt comment right after its header chunk, as many editors write one. */
+export function withPngComment(png: Buffer): Buffer {
+  const afterHeader = 8 + 12 + png.readUInt32BE(8);
+  return Buffer.concat([
+    png.subarray(0, afterHeader),
+    pngChunk('tEXt', Buffer.from(`Comment\0${personalMetadata.comment}`, 'latin1')),
+    png.subarray(afterHeader),
+  ]);
+}
+
+/** The four-letter types of a PNG's chunks, in order. */
+export function pngChunkTypes(png: Buffer): string[] {
+  const types: string[] = [];
+  for (let offset = 8; offset + 8 <= png.length; offset += 12 + png.readUInt32BE(offset)) {
+    types.push(png.toString('latin1', offset + 4, offset + 8));
+  }
+  return types;
+}

@@ -3,8 +3,10 @@ import { download, onlyUploadedImage, upload, type UploadedImage } from '../help
 import {
   carriesPersonalMetadata,
   makeImageWithPersonalMetadata,
+  pngChunkTypes,
   sha256,
   withCommentAndIptc,
+  withPngComment,
 } from '../helpers/images';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
@@ -77,6 +79,25 @@ describe('metadata stripped at rest (STRIP_METADATA=true)', () => {
     expect(after.icc).toEqual(before.icc);
     expect(after.xmp).toBeUndefined();
     expect(after.exif?.length).toBe('Exif\0\0'.length + 26);
+  });
+
+  test('when a PNG with text, EXIF and an ICC profile is uploaded, then text and EXIF go, the ICC profile and orientation stay', async () => {
+    const original = withPngComment(await makeImageWithPersonalMetadata('png'));
+    const before = await sharp(original).metadata();
+
+    const response = await upload(api.app, [{ bytes: original, filename: 'screenshot.png' }]);
+
+    expect(response.status).toBe(201);
+    const image = onlyUploadedImage(response);
+    const stored = await storedFile(api, image);
+    expect(carriesPersonalMetadata(stored.bytes)).toBe(false);
+    expect(pngChunkTypes(stored.bytes)).not.toContain('tEXt');
+    expect(await pixelsOf(stored.bytes)).toEqual(await pixelsOf(original));
+    const after = await sharp(stored.bytes).metadata();
+    expect(after.icc).toEqual(before.icc);
+    expect(after.orientation).toBe(6);
+    expect(after.exif?.length).toBe(26);
+    expectFactsOfStoredBytes(image, stored);
   });
 });
 

@@ -4,7 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { minimalExif, readOrientation } from '../../src/images/metadata/exif-orientation';
 import { createMetadataFilter } from '../../src/images/metadata/metadata-filter';
 import type { ImageType } from '../../src/images/image-inspection';
-import { carriesPersonalMetadata, makeImageWithPersonalMetadata, personalMetadata, withCommentAndIptc } from '../helpers/images';
+import {
+  carriesPersonalMetadata,
+  makeImageWithPersonalMetadata,
+  personalMetadata,
+  pngChunkTypes,
+  withCommentAndIptc,
+  withPngComment,
+} from '../helpers/images';
 
 /** The filter's output for the file cut at these offsets. */
 function filterInPieces(type: ImageType, bytes: Buffer, cuts: readonly number[] = []): Buffer {
@@ -73,6 +80,32 @@ describe('JPEG metadata filter', () => {
     const original = await makeImageWithPersonalMetadata('jpeg');
 
     expect(filterInPieces('jpeg', original.subarray(0, 3))).toEqual(original.subarray(0, 3));
+  });
+});
+
+describe('PNG metadata filter', () => {
+  test('when a file is cut anywhere, then text and eXIf chunks go, the rest stays in order, the same as in one piece', async () => {
+    const original = withPngComment(await makeImageWithPersonalMetadata('png'));
+    const whole = filterInPieces('png', original);
+
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: original.length }), { maxLength: 40 }), (cuts) => {
+        expect(filterInPieces('png', original, cuts)).toEqual(whole);
+      }),
+      { numRuns: 200 },
+    );
+    expect(pngChunkTypes(original)).toEqual(expect.arrayContaining(['tEXt', 'zTXt', 'eXIf']));
+    expect(pngChunkTypes(whole)).toEqual(pngChunkTypes(original).filter((type) => !['tEXt', 'zTXt'].includes(type)));
+    expect(carriesPersonalMetadata(whole)).toBe(false);
+  });
+
+  test('when an eXIf chunk has no orientation, then it goes whole', async () => {
+    const plain = await sharp(randomBytes(8 * 8 * 3), { raw: { width: 8, height: 8, channels: 3 } })
+      .png()
+      .withExif({ IFD0: { Artist: personalMetadata.artist } })
+      .toBuffer();
+
+    expect(pngChunkTypes(filterInPieces('png', plain))).not.toContain('eXIf');
   });
 });
 
