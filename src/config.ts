@@ -166,7 +166,7 @@ export interface Config {
   /** Store each distinct content once, answering later uploads of it with the first id. */
   readonly dedup: boolean;
   /**
-   * Store JPEG and PNG originals without EXIF, XMP, IPTC and comments, keeping ICC
+   * Store JPEG, PNG and WebP originals without EXIF, XMP, IPTC and comments, keeping ICC
    * profile and orientation; off keeps every upload byte for byte.
    */
   readonly stripMetadata: boolean;

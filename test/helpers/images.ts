@@ -191,3 +191,14 @@ export function pngChunkTypes(png: Buffer): string[] {
   }
   return types;
 }
+
+/** The four-letter types of a WebP's RIFF chunks, in order. */
+export function webpChunkTypes(webp: Buffer): string[] {
+  const types: string[] = [];
+  for (let offset = 12; offset + 8 <= webp.length; ) {
+    const size = webp.readUInt32LE(offset + 4);
+    types.push(webp.toString('latin1', offset, offset + 4));
+    offset += 8 + size + (size % 2);
+  }
+  return types;
+}

@@ -5,6 +5,7 @@ import {
   makeImageWithPersonalMetadata,
   pngChunkTypes,
   sha256,
+  webpChunkTypes,
   withCommentAndIptc,
   withPngComment,
 } from '../helpers/images';
@@ -97,6 +98,28 @@ describe('metadata stripped at rest (STRIP_METADATA=true)', () => {
     expect(after.icc).toEqual(before.icc);
     expect(after.orientation).toBe(6);
     expect(after.exif?.length).toBe(26);
+    expectFactsOfStoredBytes(image, stored);
+  });
+
+  test('when a WebP with EXIF, XMP and an ICC profile is uploaded, then EXIF and XMP are overwritten, the headers fixed, ICC and orientation kept', async () => {
+    const original = await makeImageWithPersonalMetadata('webp');
+    const before = await sharp(original).metadata();
+
+    const response = await upload(api.app, [{ bytes: original, filename: 'camera.webp' }]);
+
+    expect(response.status).toBe(201);
+    const image = onlyUploadedImage(response);
+    const stored = await storedFile(api, image);
+    expect(carriesPersonalMetadata(stored.bytes)).toBe(false);
+    expect(webpChunkTypes(stored.bytes)).toEqual(['VP8X', 'ICCP', 'VP8 ', 'EXIF', 'JUNK', 'JUNK']);
+    expect(stored.bytes.readUInt32LE(4)).toBe(stored.bytes.length - 8);
+    const vp8xFlags = stored.bytes[20] ?? 0;
+    expect({ icc: vp8xFlags & 0x20, exif: vp8xFlags & 0x08, xmp: vp8xFlags & 0x04 }).toEqual({ icc: 0x20, exif: 0x08, xmp: 0 });
+    expect(await pixelsOf(stored.bytes)).toEqual(await pixelsOf(original));
+    const after = await sharp(stored.bytes).metadata();
+    expect(after.icc).toEqual(before.icc);
+    expect(after.orientation).toBe(6);
+    expect(after.xmp).toBeUndefined();
     expectFactsOfStoredBytes(image, stored);
   });
 });

@@ -9,6 +9,7 @@ import {
   makeImageWithPersonalMetadata,
   personalMetadata,
   pngChunkTypes,
+  webpChunkTypes,
   withCommentAndIptc,
   withPngComment,
 } from '../helpers/images';
@@ -106,6 +107,45 @@ describe('PNG metadata filter', () => {
       .toBuffer();
 
     expect(pngChunkTypes(filterInPieces('png', plain))).not.toContain('eXIf');
+  });
+});
+
+describe('WebP metadata filter', () => {
+  test('when a file is cut anywhere, then EXIF and XMP are overwritten in place, the same as in one piece', async () => {
+    const original = await makeImageWithPersonalMetadata('webp');
+    const whole = filterInPieces('webp', original);
+
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: original.length }), { maxLength: 40 }), (cuts) => {
+        expect(filterInPieces('webp', original, cuts)).toEqual(whole);
+      }),
+      { numRuns: 200 },
+    );
+    expect(webpChunkTypes(original)).toEqual(['VP8X', 'ICCP', 'VP8 ', 'EXIF', 'XMP ']);
+    expect(webpChunkTypes(whole)).toEqual(['VP8X', 'ICCP', 'VP8 ', 'EXIF', 'JUNK', 'JUNK']);
+    expect(whole.length).toBe(original.length);
+    expect(carriesPersonalMetadata(whole)).toBe(false);
+  });
+
+  test('when an EXIF chunk is larger than a segment is gathered, then it becomes zeros under the same length', async () => {
+    const longArtist = 'a'.repeat(70 * 1024);
+    const small = await sharp(randomBytes(8 * 8 * 3), { raw: { width: 8, height: 8, channels: 3 } })
+      .webp()
+      .withExif({ IFD0: { Artist: 'someone' } })
+      .toBuffer();
+    // libvips cuts long EXIF strings short, so the large EXIF chunk that ends the file is made here.
+    const exifPayload = Buffer.concat([minimalExif(undefined), Buffer.from(longArtist, 'latin1')]);
+    const exifHeader = Buffer.from('EXIF\0\0\0\0', 'latin1');
+    exifHeader.writeUInt32LE(exifPayload.length, 4);
+    const large = Buffer.concat([small.subarray(0, small.indexOf('EXIF', 12, 'latin1')), exifHeader, exifPayload]);
+    large.writeUInt32LE(large.length - 8, 4);
+
+    const filtered = filterInPieces('webp', large);
+
+    expect(webpChunkTypes(filtered)).toEqual(['VP8X', 'VP8 ', 'JUNK']);
+    expect(filtered.length).toBe(large.length);
+    expect(filtered.includes(longArtist.slice(0, 64), 0, 'latin1')).toBe(false);
+    expect(await sharp(filtered).raw().toBuffer()).toEqual(await sharp(large).raw().toBuffer());
   });
 });
 

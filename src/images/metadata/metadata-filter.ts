@@ -1,6 +1,7 @@
 import type { ImageType } from '../image-inspection';
 import { jpegRules } from './jpeg-rules';
 import { pngRules } from './png-rules';
+import { webpRules } from './webp-rules';
 import { createSegmentFilter, keepEverything, type FormatRules, type MetadataFilter } from './segment-filter';
 
 export { keepEverything, type MetadataFilter } from './segment-filter';
@@ -8,6 +9,7 @@ export { keepEverything, type MetadataFilter } from './segment-filter';
 const rulesByType: Partial<Record<ImageType, () => FormatRules>> = {
   jpeg: jpegRules,
   png: pngRules,
+  webp: webpRules,
 };
 
 /** A filter that removes the metadata of an image of this type; other types pass as they are. */
