@@ -41,6 +41,14 @@ export interface ListPosition {
   readonly id: string;
 }
 
+/** Chunks written to the bucket by other means (a resumable upload), to be made an image. */
+export interface WrittenFile extends NewImage {
+  readonly id: string;
+  readonly length: number;
+  readonly chunkSize: number;
+  readonly sha256: string;
+}
+
 export interface CompletedImageFacts {
   readonly sha256: string;
 }
@@ -53,6 +61,13 @@ export interface ImageUpload {
   finish(facts: CompletedImageFacts): Promise<ImageRecord>;
 }
 
+/** Where a file's chunks are and how they split it. */
+export interface ChunkLayout {
+  readonly id: string;
+  readonly length: number;
+  readonly chunkSize: number;
+}
+
 export interface ImageRepository {
   /** Undone with `delete(upload.id)`, whatever state the upload reached. */
   openUpload(image: NewImage): ImageUpload;
@@ -61,6 +76,13 @@ export interface ImageRepository {
   list(limit: number, after?: ListPosition): Promise<ImageRecord[]>;
   /** The bytes from `start` to `end` inclusive; the whole file without a range. */
   openContent(image: ImageRecord, range?: ByteRange): Readable;
+  /** The same for chunks that have no file document yet. */
+  openChunks(layout: ChunkLayout, range?: ByteRange): Readable;
+  /**
+   * Writes the file document for chunks already in the bucket, which makes them an image;
+   * writing it again replaces it, so that a finish cut short may be retried.
+   */
+  recordFile(file: WrittenFile): Promise<ImageRecord>;
   /** Removes the file and its chunks; false if there was no file (chunks are removed all the same). */
   delete(id: string): Promise<boolean>;
   /**
@@ -75,6 +97,8 @@ export interface ImageRepository {
   findOrphanedFileIds(olderThan: Date): Promise<string[]>;
   /** Removes the chunks of a file that has no file document; resolves to how many there were. */
   deleteOrphan(id: string): Promise<number>;
+  /** Counts a write made outside this repository (a resumable upload's PATCH) as under way until it settles. */
+  track<T>(write: () => Promise<T>): Promise<T>;
   /**
    * Resolves once no write is under way: every upload opened has been finished or removed.
    * Closing the connection after that leaves no half image behind.
@@ -222,6 +246,20 @@ function openUpload(collections: Collections, image: NewImage, openUploads: Open
   };
 }
 
+async function recordFile({ files }: Collections, file: WrittenFile): Promise<ImageRecord> {
+  const metadata: ImageMetadata = { contentType: file.contentType, width: file.width, height: file.height, sha256: file.sha256 };
+  const document: GridFSFile = {
+    _id: new ObjectId(file.id),
+    length: file.length,
+    chunkSize: file.chunkSize,
+    uploadDate: new Date(),
+    filename: file.filename,
+    metadata,
+  };
+  await files.replaceOne({ _id: document._id }, document, { upsert: true });
+  return toRecord(document);
+}
+
 async function tracked<T>(writes: PendingWrites, write: () => Promise<T>): Promise<T> {
   const over = writes.begin();
   try {
@@ -262,6 +300,9 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
         { id: new ObjectId(image.id), length: image.size, chunkSize: image.chunkSize },
         range,
       ),
+    openChunks: ({ id, length, chunkSize }, range) =>
+      openChunkStream(collections.chunks, { id: new ObjectId(id), length, chunkSize }, range),
+    recordFile: (file) => tracked(writes, () => recordFile(collections, file)),
     delete: (id) =>
       tracked(writes, () => {
         // Whether or not this works, the upload is over; if chunks stay, the orphan sweep takes them.
@@ -272,6 +313,7 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
     findOrphanedFileIds: (olderThan) =>
       findOrphanedFileIds({ ...collections, olderThan, isOpenUpload: (id) => openUploads.has(id) }),
     deleteOrphan: (id) => tracked(writes, () => removeChunks(collections, new ObjectId(id))),
+    track: (write) => tracked(writes, write),
     settled: () => writes.settled(),
   };
 }
