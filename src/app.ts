@@ -16,6 +16,9 @@ import type { Lifecycle } from './health/lifecycle';
 import type { Metrics } from './observability/metrics';
 import { createRequestObserver, type RequestObserver } from './observability/request-observer';
 import { createDocsRouter } from './openapi/docs-router';
+import { createResumableUploads } from './resumable/resumable-uploads';
+import { createResumableRouter, RESUMABLE_PATH } from './resumable/tus-router';
+import { createUploadStateRepository } from './resumable/upload-state-repository';
 
 export interface AppDependencies {
   readonly config: Pick<
@@ -33,6 +36,8 @@ export interface AppDependencies {
     | 'uploadRateLimit'
     | 'trustProxy'
     | 'uploadIdleTimeoutSeconds'
+    | 'bucketName'
+    | 'resumableExpirySeconds'
   >;
   readonly logger: Logger;
   /** For the readiness ping. */
@@ -65,6 +70,10 @@ function buildParts(
   const reader = createImageReader(repository, cache);
   const catalog = createImageCatalog(repository, reader, cache);
   const readImage = createImageReadHandler(reader, config);
+  const resumable = createResumableUploads(createUploadStateRepository(db, config.bucketName), images, repository, {
+    ...config,
+    expirySeconds: config.resumableExpirySeconds,
+  });
 
   const observe = createRequestObserver(logger, metrics);
   const app = express();
@@ -78,6 +87,8 @@ function buildParts(
   }
   // The upload limit counts clients by address; behind proxies, that is in their X-Forwarded-For.
   app.set('trust proxy', config.trustProxy);
+  // Ahead of the image routes, whose /image/:id would otherwise take /image/uploads.
+  app.use(RESUMABLE_PATH, createResumableRouter(resumable, { ...config, logger }));
   app.use('/image', createImageRouter({ images, catalog, readImage }, { ...config, logger }));
   app.use(createHealthRouter(db, lifecycle));
   app.get('/metrics', async (_req, res) => {

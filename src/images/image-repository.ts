@@ -9,8 +9,13 @@ import {
   type GridFSBucketWriteStream,
   type GridFSFile,
 } from 'mongodb';
+import {
+  createUploadStateRepository,
+  ensureUploadStateIndexes,
+  type UploadStateRepository,
+} from '../resumable/upload-state-repository';
 import { openChunkStream, type ByteRange, type ChunkDocument } from './gridfs-chunk-stream';
-import { findOrphanedFileIds } from './gridfs-orphans';
+import { findOrphanedFileIds, type OrphanSearch } from './gridfs-orphans';
 import { createOpenUploads, createPendingWrites, type OpenUploads, type PendingWrites } from './pending-writes';
 
 export interface ImageRecord {
@@ -92,10 +97,11 @@ export interface ImageRepository {
   claimContent(sha256: string, id: string): Promise<string>;
   /**
    * Files with chunks but no file document, whose newest chunk was written before
-   * `olderThan`, and which this process is not uploading.
+   * `olderThan`, and which neither this process nor a resumable upload is writing; and the
+   * resumable uploads past their expiry that nobody is writing.
    */
   findOrphanedFileIds(olderThan: Date): Promise<string[]>;
-  /** Removes the chunks of a file that has no file document; resolves to how many there were. */
+  /** Removes the chunks of a file that has no file document, and its resumable upload's state; resolves to how many chunks there were. */
   deleteOrphan(id: string): Promise<number>;
   /** Counts a write made outside this repository (a resumable upload's PATCH) as under way until it settles. */
   track<T>(write: () => Promise<T>): Promise<T>;
@@ -203,9 +209,15 @@ function listFilter(after: ListPosition | undefined): Filter<GridFSFile> {
 /** The order of the listing, newest first; the id breaks ties between uploads in the same millisecond. */
 const NEWEST_FIRST = { uploadDate: -1, _id: -1 } as const;
 
-/** Indexes beyond the ones GridFS makes for itself; run once at start-up, harmless to repeat. */
+/**
+ * Indexes beyond the ones GridFS makes for itself, and the chunks' own index, which GridFS
+ * makes only on its first upload while a resumable upload may come first; run once at
+ * start-up, harmless to repeat.
+ */
 export async function ensureImageIndexes(db: Db, bucketName: string): Promise<void> {
   await db.collection(`${bucketName}.files`).createIndexes([{ key: NEWEST_FIRST }]);
+  await db.collection(`${bucketName}.chunks`).createIndexes([{ key: { files_id: 1, n: 1 }, unique: true }]);
+  await ensureUploadStateIndexes(db, bucketName);
   await db.collection(`${bucketName}.digests`).createIndexes([{ key: { fileId: 1 } }]);
 }
 
@@ -260,6 +272,29 @@ async function recordFile({ files }: Collections, file: WrittenFile): Promise<Im
   return toRecord(document);
 }
 
+/**
+ * A resumable upload's chunks have no file document until it finishes, however long it
+ * pauses: they are left alone while its state lives, and removed with it once it expired.
+ */
+async function findAbandonedFileIds(
+  collections: Collections,
+  uploadStates: UploadStateRepository,
+  search: Pick<OrphanSearch, 'olderThan' | 'isOpenUpload'>,
+): Promise<string[]> {
+  const now = new Date();
+  await uploadStates.forgetExpiredFinished(now);
+  const orphans = await findOrphanedFileIds({ ...collections, ...search });
+  const owned = await uploadStates.ownedByUploads(orphans.map((id) => new ObjectId(id)));
+  const ownedIds = new Set(owned.map((id) => id.toHexString()));
+  const expired = await uploadStates.findExpired(now);
+  // A finish cut short after its file document was written left an image, not an orphan.
+  const recorded = await collections.files.find({ _id: { $in: expired } }, { projection: { _id: 1 } }).toArray();
+  for (const { _id: id } of recorded) await uploadStates.forget(id);
+  const recordedIds = new Set(recorded.map((file) => file._id.toHexString()));
+  const abandoned = expired.map((id) => id.toHexString()).filter((id) => !recordedIds.has(id));
+  return [...new Set([...orphans.filter((id) => !ownedIds.has(id)), ...abandoned])];
+}
+
 async function tracked<T>(writes: PendingWrites, write: () => Promise<T>): Promise<T> {
   const over = writes.begin();
   try {
@@ -280,6 +315,7 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
     chunks: db.collection<ChunkDocument>(`${bucketName}.chunks`),
     digests: db.collection<DigestDocument>(`${bucketName}.digests`),
   };
+  const uploadStates = createUploadStateRepository(db, bucketName);
   const writes = createPendingWrites();
   // A slow client can go longer than any grace between two chunks; its upload is still alive.
   const openUploads = createOpenUploads(writes);
@@ -311,8 +347,12 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
       }),
     claimContent: (sha256, id) => tracked(writes, () => claimContent(collections, sha256, new ObjectId(id))),
     findOrphanedFileIds: (olderThan) =>
-      findOrphanedFileIds({ ...collections, olderThan, isOpenUpload: (id) => openUploads.has(id) }),
-    deleteOrphan: (id) => tracked(writes, () => removeChunks(collections, new ObjectId(id))),
+      findAbandonedFileIds(collections, uploadStates, { olderThan, isOpenUpload: (id) => openUploads.has(id) }),
+    deleteOrphan: (id) =>
+      tracked(writes, async () => {
+        await uploadStates.forget(new ObjectId(id));
+        return removeChunks(collections, new ObjectId(id));
+      }),
     track: (write) => tracked(writes, write),
     settled: () => writes.settled(),
   };
