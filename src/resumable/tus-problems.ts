@@ -1,4 +1,5 @@
 import { AppError, type ErrorCode } from '../errors/app-error';
+import { fileTooLarge } from '../images/content-rules';
 
 /** How @tus/server and @tus/utils describe a refusal. */
 interface TusError {
@@ -19,14 +20,17 @@ const codeByTusStatus: Readonly<Partial<Record<number, ErrorCode>>> = {
   409: 'upload-offset-mismatch',
   410: 'upload-expired',
   412: 'unsupported-tus-version',
-  413: 'file-too-large',
   // The in-memory locker's timeout; ours never waits, but the answer is the same.
   500: 'internal-error',
   501: 'unsupported-tus-extension',
 };
 
-/** A refusal of @tus/server's, as one of our problems; its text becomes the detail. */
-export function problemOfTusAnswer(status: number, text: string): AppError {
+/**
+ * A refusal of @tus/server's, as one of our problems; its text becomes the detail, but for a
+ * size over the limit, which is told in the words multipart uses.
+ */
+export function problemOfTusAnswer(status: number, text: string, maxFileSize: number): AppError {
+  if (status === 413) return fileTooLarge(maxFileSize);
   const code = codeByTusStatus[status] ?? (status >= 500 ? 'internal-error' : 'malformed-tus-request');
   const detail = code === 'internal-error' ? 'Something went wrong on our side.' : text.trim() || `tus answered ${status}.`;
   return new AppError(code, detail.endsWith('.') ? detail : `${detail}.`);
@@ -36,8 +40,8 @@ export function problemOfTusAnswer(status: number, text: string): AppError {
  * What to answer for an error @tus/server caught: our own errors as they are, its refusals
  * translated, and anything else kept whole, so that the problem responder logs it as ours.
  */
-export function problemOfTusError(error: unknown): Error {
+export function problemOfTusError(error: unknown, maxFileSize: number): Error {
   if (error instanceof AppError) return error;
-  if (isTusError(error)) return problemOfTusAnswer(error.status_code, error.body);
+  if (isTusError(error)) return problemOfTusAnswer(error.status_code, error.body, maxFileSize);
   return error instanceof Error ? error : new Error('@tus/server failed', { cause: error });
 }

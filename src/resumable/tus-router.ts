@@ -79,7 +79,7 @@ export function createResumableRouter(uploads: ResumableUploads, options: Resuma
       return imageId === undefined ? {} : { headers: imageHeaders(imageId) };
     },
     onResponseError: (req, error) => {
-      caught.set(req, problemOfTusError(error));
+      caught.set(req, problemOfTusError(error, options.maxFileSize));
       return undefined;
     },
   });
@@ -97,7 +97,7 @@ export function createResumableRouter(uploads: ResumableUploads, options: Resuma
     const response = await tus.handleWeb(request);
     if (response.status >= 400) {
       copyHeaders(response, res, ['content-type', 'content-length']);
-      throw caught.get(request) ?? problemOfTusAnswer(response.status, await response.text());
+      throw caught.get(request) ?? problemOfTusAnswer(response.status, await response.text(), options.maxFileSize);
     }
     await withImageHeaders(req, response);
     const body = Buffer.from(await response.arrayBuffer());

@@ -3,6 +3,7 @@ import { ObjectId } from 'mongodb';
 import { pino } from 'pino';
 import { createOrphanSweeper } from '../../src/images/orphan-sweeper';
 import { countChunks } from '../helpers/chunks';
+import { onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage, makeLargePng } from '../helpers/images';
 import { useListeningTestApp, type ListeningTestApp } from '../helpers/server';
 import { answerOf, TUS_HEADERS, tusUpload } from '../helpers/tus';
@@ -56,6 +57,23 @@ describe('resumable uploads with API_KEYS and the upload rate limit', () => {
     expect(imageId).toMatch(/^[0-9a-f]{24}$/);
     expect(answerOf(refused).status).toBe(429);
     expect(JSON.parse(answerOf(refused).body ?? '{}')).toMatchObject({ code: 'rate-limited' });
+  });
+});
+
+describe('resumable uploads with DEDUP', () => {
+  const running = useListeningTestApp({ config: { dedup: true } });
+
+  test('when a resumable upload has the bytes of a stored image, then it is answered with that image and keeps no copy', async () => {
+    const bytes = await makeLargePng(400 * 1024);
+    const multipart = onlyUploadedImage(await upload(running.api.app, [{ bytes, filename: 'first.png' }]));
+    const before = await running.api.stored();
+
+    const { imageId, uploadUrl } = await tusUpload(baseUrlOf(running), bytes, { chunkSize: 256 * 1024 });
+
+    expect(imageId).toBe(multipart.id);
+    expect(await running.api.stored()).toEqual(before);
+    const head = await fetch(uploadUrl, { method: 'HEAD', headers: TUS_HEADERS });
+    expect(head.headers.get('x-image-id')).toBe(multipart.id);
   });
 });
 

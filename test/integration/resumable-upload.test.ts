@@ -113,7 +113,10 @@ describe('resumable uploads with tus', () => {
 
     expect(response.status).toBe(413);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(((await response.json()) as { code: string }).code).toBe('file-too-large');
+    expect(await response.json()).toMatchObject({
+      code: 'file-too-large',
+      detail: `Each file may be at most ${running.api.config.maxFileSize} bytes.`,
+    });
     expect(await running.api.stored()).toEqual(before);
   });
 
