@@ -39,6 +39,8 @@ export interface WrittenUpload {
   readonly chunkSize: number;
   /** Known when one process saw every byte go by; otherwise the stored bytes are read once more to hash them. */
   readonly sha256: string | undefined;
+  /** What the first bytes showed when they went by; otherwise they are read back. */
+  readonly head: HeadInspection | undefined;
 }
 
 export interface ImageService {
@@ -188,10 +190,15 @@ export function createImageService(repository: ImageRepository, options: ImageSe
   }
 
   /** The head is read from the chunks in one go: the client, not we, decided how it was split. */
-  async function judgeStored(written: WrittenUpload): Promise<RecognisedImage> {
+  async function inspectStored(written: WrittenUpload): Promise<HeadInspection> {
+    if (written.head) return written.head;
     const headLength = Math.min(written.length, MAX_HEAD_BYTES);
     const head = headLength === 0 ? Buffer.alloc(0) : await collect(repository.openChunks(written, { start: 0, end: headLength - 1 }));
-    const verdict = judgeHead(inspectHead(head, written.length === headLength), written.filename, options);
+    return inspectHead(head, written.length === headLength);
+  }
+
+  async function judgeStored(written: WrittenUpload): Promise<RecognisedImage> {
+    const verdict = judgeHead(await inspectStored(written), written.filename, options);
     if (verdict instanceof AppError) throw verdict;
     if (written.length > maxFileSize) throw fileTooLarge(maxFileSize);
     return verdict;

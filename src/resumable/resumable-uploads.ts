@@ -3,9 +3,9 @@ import { LRUCache } from 'lru-cache';
 import { ObjectId } from 'mongodb';
 import { AppError } from '../errors/app-error';
 import { judgeHead, type ContentRules } from '../images/content-rules';
-import { inspectHead } from '../images/image-inspection';
+import { inspectHead, type HeadInspection } from '../images/image-inspection';
 import type { ImageRepository } from '../images/image-repository';
-import type { ImageService } from '../images/image-service';
+import type { ImageService, WrittenUpload } from '../images/image-service';
 import { receiveChunks, type ChunkSink } from './chunk-receiver';
 import type { UploadStateDocument, UploadStateRepository } from './upload-state-repository';
 
@@ -21,6 +21,9 @@ const LEASE_MS = 30_000;
 
 /** The stored offset is written, and the lease renewed, at most this often while bytes arrive. */
 const CHECKPOINT_EVERY_MS = 1000;
+
+/** The parts of a finished upload its state document tells. */
+type UploadFacts = Pick<WrittenUpload, 'id' | 'filename' | 'length' | 'chunkSize'>;
 
 /** Hash states kept in memory for uploads that are resumed on this instance. */
 const HASHES_KEPT = 10_000;
@@ -80,9 +83,12 @@ function toState(document: UploadStateDocument): ResumableUploadState {
   };
 }
 
-interface HashState {
+/** What this instance saw of an upload's bytes go by, good for as long as the stored offset is `offset`. */
+interface SeenBytes {
   readonly offset: number;
   readonly hash: Hash;
+  /** What the first chunk showed, once it was whole (or was the whole upload). */
+  readonly head: HeadInspection | undefined;
 }
 
 /**
@@ -106,10 +112,11 @@ export function createResumableUploads(
   const expiryMs = options.expirySeconds * 1000;
   /**
    * Node's hashes cannot be saved to the database. While an upload's PATCHes keep reaching this
-   * instance, its SHA-256 is carried from one to the next here; when one reaches another
-   * instance, or this one restarted, the stored bytes are read once more at the end instead.
+   * instance, its SHA-256 and the verdict on its first chunk are carried from one to the next
+   * here; when one reaches another instance, or this one restarted, the stored bytes are read
+   * once more at the end instead (on FerretDB, that read costs more than the upload itself).
    */
-  const hashes = new LRUCache<string, HashState>({ max: HASHES_KEPT, ttl: expiryMs });
+  const seenBytes = new LRUCache<string, SeenBytes>({ max: HASHES_KEPT, ttl: expiryMs });
 
   async function claim(oid: ObjectId, owner: string): Promise<UploadStateDocument> {
     const claimed = await states.claim(oid, owner, new Date(Date.now() + LEASE_MS));
@@ -120,19 +127,27 @@ export function createResumableUploads(
     });
   }
 
-  function resumeHash(id: string, offset: number): Hash | undefined {
-    if (offset === 0) return createHash('sha256');
-    const kept = hashes.get(id);
-    hashes.delete(id);
-    return kept?.offset === offset ? kept.hash : undefined;
+  function resumeSeen(id: string, offset: number): Pick<SeenBytes, 'hash' | 'head'> | undefined {
+    if (offset === 0) return { hash: createHash('sha256'), head: undefined };
+    const kept = seenBytes.get(id);
+    seenBytes.delete(id);
+    return kept?.offset === offset ? kept : undefined;
   }
 
-  function sinkFor(oid: ObjectId, owner: string, hash: Hash | undefined): ChunkSink & { readonly received: () => number } {
+  interface Sink extends ChunkSink {
+    readonly received: () => number;
+    readonly head: () => HeadInspection | undefined;
+  }
+
+  function sinkFor(oid: ObjectId, owner: string, length: number, seen: Pick<SeenBytes, 'hash' | 'head'> | undefined): Sink {
     let lastCheckpoint = Date.now();
     let leaseLost = false;
     let received = 0;
+    let head = seen?.head;
+    const hash = seen?.hash;
     return {
       received: () => received,
+      head: () => head,
       readStored: async (n, length) => (await states.readChunk(oid, n)).subarray(0, length),
       put: async (n, data, replacing, stored) => {
         if (leaseLost) throw new LeaseLostError(`lost the lease on upload ${oid.toHexString()}`);
@@ -142,6 +157,10 @@ export function createResumableUploads(
           if (leaseLost) throw new LeaseLostError(`lost the lease on upload ${oid.toHexString()}`);
         }
         await states.putChunk(oid, n, data, replacing);
+        if (seen && n === 0 && (data.length === RESUMABLE_CHUNK_SIZE || data.length === length)) {
+          const inspection = inspectHead(data, data.length === length);
+          head = inspection.kind === 'need-more-bytes' ? undefined : inspection;
+        }
       },
       seen: (part) => {
         received += part.length;
@@ -150,10 +169,10 @@ export function createResumableUploads(
     };
   }
 
-  async function finish(state: UploadStateDocument, owner: string, sha256: string | undefined): Promise<number> {
+  async function finish(state: UploadStateDocument, owner: string, seen: Omit<WrittenUpload, keyof UploadFacts>): Promise<number> {
     const { _id: oid, length, chunkSize, filename } = state;
     try {
-      const { image } = await images.adopt({ id: oid.toHexString(), filename, length, chunkSize, sha256 });
+      const { image } = await images.adopt({ id: oid.toHexString(), filename, length, chunkSize, ...seen });
       await states.finish(oid, owner, length, new ObjectId(image.id));
       return length;
     } catch (error) {
@@ -175,13 +194,13 @@ export function createResumableUploads(
       if (state.imageId) return state.offset;
       throw new AppError('upload-offset-mismatch', `The upload has ${state.offset} bytes stored, not ${offset}.`);
     }
-    const hash = resumeHash(id, offset);
-    const sink = sinkFor(oid, owner, hash);
+    const seen = resumeSeen(id, offset);
+    const sink = sinkFor(oid, owner, state.length, seen);
     const { stored, failure } = await receiveChunks(body, offset, state.chunkSize, sink);
-    if (hash) hashes.set(id, { offset: offset + sink.received(), hash });
+    if (seen) seenBytes.set(id, { offset: offset + sink.received(), hash: seen.hash, head: sink.head() });
     if (failure === undefined && stored === state.length) {
-      hashes.delete(id);
-      return finish(state, owner, hash?.digest('hex'));
+      seenBytes.delete(id);
+      return finish(state, owner, { sha256: seen?.hash.digest('hex'), head: sink.head() });
     }
     if (!(failure instanceof LeaseLostError)) await states.release(oid, owner, unfinishedOffset(stored, state));
     if (failure instanceof Error) throw failure;
@@ -220,7 +239,7 @@ export function createResumableUploads(
       await states.release(oid, owner, state.offset);
       throw new AppError('upload-finished', 'The upload is finished: delete its image at its X-Image-Url instead.');
     }
-    hashes.delete(id);
+    seenBytes.delete(id);
     await states.remove(oid);
   }
 
