@@ -120,6 +120,19 @@ describe('resumable uploads with tus', () => {
     expect(await running.api.stored()).toEqual(before);
   });
 
+  test('when Upload-Length is 0, then the creation is refused as an empty multipart file is, and nothing is kept', async () => {
+    const statesBefore = await uploadStates();
+
+    const response = await fetch(`${baseUrl()}/image/uploads`, {
+      method: 'POST',
+      headers: { ...TUS_HEADERS, 'Upload-Length': '0', 'Upload-Metadata': uploadMetadata({ filename: 'empty.png' }) },
+    });
+
+    expect(response.status).toBe(415);
+    expect(await response.json()).toMatchObject({ code: 'unsupported-image-type' });
+    expect(await uploadStates()).toBe(statesBefore);
+  });
+
   test('when an unfinished upload is terminated, then its state and chunks are gone at once', async () => {
     const bytes = await makeLargePng(MIB);
     const path = await createUpload(bytes.length);
