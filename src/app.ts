@@ -20,6 +20,9 @@ import { createDocsRouter } from './openapi/docs-router';
 import type { VariantRepository } from './variants/variant-repository';
 import { createTransformationLimiter } from './variants/transformation-limiter';
 import { createVariantService } from './variants/variant-service';
+import { createResumableUploads } from './resumable/resumable-uploads';
+import { createResumableRouter, RESUMABLE_PATH } from './resumable/tus-router';
+import { createUploadStateRepository } from './resumable/upload-state-repository';
 
 export interface AppDependencies {
   readonly config: Pick<
@@ -45,6 +48,8 @@ export interface AppDependencies {
     | 'uploadRateLimit'
     | 'trustProxy'
     | 'uploadIdleTimeoutSeconds'
+    | 'bucketName'
+    | 'resumableExpirySeconds'
   >;
   readonly logger: Logger;
   /** For the readiness ping. */
@@ -94,6 +99,10 @@ function buildParts(
     },
     config,
   );
+  const resumable = createResumableUploads(createUploadStateRepository(db, config.bucketName), images, repository, {
+    ...config,
+    expirySeconds: config.resumableExpirySeconds,
+  });
 
   const observe = createRequestObserver(logger, metrics);
   const app = express();
@@ -108,6 +117,8 @@ function buildParts(
   // The upload limit counts clients by address; behind proxies, that is in their X-Forwarded-For.
   app.set('trust proxy', config.trustProxy);
   const signUrl = createUrlSigner(config);
+  // Ahead of the image routes, whose /image/:id would otherwise take /image/uploads.
+  app.use(RESUMABLE_PATH, createResumableRouter(resumable, { ...config, logger }));
   app.use('/image', createImageRouter({ images, catalog, readImage, signUrl }, { ...config, logger }));
   app.use(createHealthRouter(db, lifecycle));
   app.get('/metrics', async (_req, res) => {

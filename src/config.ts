@@ -136,6 +136,7 @@ const environmentSchema = z.object({
   ORPHAN_GRACE: integer(1, 30 * DAY_SECONDS, 600),
   ORPHAN_SWEEP_INTERVAL: integer(1, DAY_SECONDS, 300),
   SHUTDOWN_TIMEOUT: integer(0, DAY_SECONDS, 25),
+  RESUMABLE_EXPIRY: integer(1, 30 * DAY_SECONDS, DAY_SECONDS),
   WEB_CONCURRENCY: integer(1, 256, 1),
 });
 
@@ -215,6 +216,8 @@ export interface Config {
   readonly orphanSweepIntervalSeconds: number;
   /** Longest the requests in flight at SIGTERM or SIGINT may take before they are cut off. */
   readonly shutdownTimeoutSeconds: number;
+  /** Seconds from its creation after which an unfinished resumable upload is refused and removed. */
+  readonly resumableExpirySeconds: number;
   /** Worker processes serving requests; above 1, a primary process runs them with node:cluster. */
   readonly webConcurrency: number;
 }
@@ -286,6 +289,7 @@ export function loadConfig(environment: Environment): Config {
     orphanGraceSeconds: env.ORPHAN_GRACE,
     orphanSweepIntervalSeconds: env.ORPHAN_SWEEP_INTERVAL,
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT,
+    resumableExpirySeconds: env.RESUMABLE_EXPIRY,
     webConcurrency: env.WEB_CONCURRENCY,
   });
 }

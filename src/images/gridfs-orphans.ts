@@ -116,3 +116,16 @@ export async function deleteChunksOf(chunks: Collection<ChunkDocument>, ids: rea
   const { deletedCount } = await chunks.deleteMany({ files_id: { $in: ids.map((id) => new ObjectId(id)) } });
   return deletedCount;
 }
+
+/** How many chunks each of these files has; files without any are left out. */
+export async function countChunksOf(chunks: Collection<ChunkDocument>, ids: readonly ObjectId[]): Promise<Map<string, number>> {
+  if (ids.length === 0) return new Map();
+  const counts = await chunks
+    .aggregate<{ _id: ObjectId; chunks: number }>([
+      { $match: { files_id: { $in: [...ids] } } },
+      { $project: { _id: 0, files_id: 1 } },
+      { $group: { _id: '$files_id', chunks: { $sum: 1 } } },
+    ])
+    .toArray();
+  return new Map(counts.map((count) => [count._id.toHexString(), count.chunks]));
+}

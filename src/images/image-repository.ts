@@ -9,8 +9,13 @@ import {
   type GridFSBucketWriteStream,
   type GridFSFile,
 } from 'mongodb';
+import {
+  createUploadStateRepository,
+  ensureUploadStateIndexes,
+} from '../resumable/upload-state-repository';
 import { openChunkStream, type ByteRange, type ChunkDocument } from './gridfs-chunk-stream';
-import { deleteChunksOf, findOrphans, type Orphan } from './gridfs-orphans';
+import { findAbandoned, removeAbandoned } from './abandoned-files';
+import type { Orphan } from './gridfs-orphans';
 import { createOpenUploads, createPendingWrites, type OpenUploads, type PendingWrites } from './pending-writes';
 
 export type { Orphan } from './gridfs-orphans';
@@ -48,6 +53,14 @@ export interface ListPosition {
   readonly id: string;
 }
 
+/** Chunks written to the bucket by other means (a resumable upload), to be made an image. */
+export interface WrittenFile extends NewImage {
+  readonly id: string;
+  readonly length: number;
+  readonly chunkSize: number;
+  readonly sha256: string;
+}
+
 export interface CompletedImageFacts {
   readonly sha256: string;
 }
@@ -60,6 +73,13 @@ export interface ImageUpload {
   finish(facts: CompletedImageFacts): Promise<ImageRecord>;
 }
 
+/** Where a file's chunks are and how they split it. */
+export interface ChunkLayout {
+  readonly id: string;
+  readonly length: number;
+  readonly chunkSize: number;
+}
+
 export interface ImageRepository {
   /** Undone with `delete(upload.id)`, whatever state the upload reached. */
   openUpload(image: NewImage): ImageUpload;
@@ -68,6 +88,13 @@ export interface ImageRepository {
   list(limit: number, after?: ListPosition): Promise<ImageRecord[]>;
   /** The bytes from `start` to `end` inclusive; the whole file without a range. */
   openContent(image: ImageRecord, range?: ByteRange): Readable;
+  /** The same for chunks that have no file document yet. */
+  openChunks(layout: ChunkLayout, range?: ByteRange): Readable;
+  /**
+   * Writes the file document for chunks already in the bucket, which makes them an image;
+   * writing it again replaces it, so that a finish cut short may be retried.
+   */
+  recordFile(file: WrittenFile): Promise<ImageRecord>;
   /** Removes the file and its chunks; false if there was no file (chunks are removed all the same). */
   delete(id: string): Promise<boolean>;
   /**
@@ -77,11 +104,14 @@ export interface ImageRepository {
   claimContent(sha256: string, id: string): Promise<string>;
   /**
    * Files with chunks but no file document, whose newest chunk was written before
-   * `olderThan`, and which this process is not uploading; a few queries per 500 file ids.
+   * `olderThan`, and which neither this process nor a resumable upload is writing; and the
+   * resumable uploads past their expiry that nobody is writing. A few queries per 500 file ids.
    */
   findOrphans(olderThan: Date): Promise<Orphan[]>;
-  /** Removes all chunks of these files, which have no file document, in one query; resolves to how many went. */
+  /** Removes all chunks of these files, and the state of any resumable upload among them; resolves to how many chunks went. */
   deleteOrphans(ids: readonly string[]): Promise<number>;
+  /** Counts a write made outside this repository (a resumable upload's PATCH) as under way until it settles. */
+  track<T>(write: () => Promise<T>): Promise<T>;
   /**
    * Resolves once no write is under way: every upload opened has been finished or removed.
    * Closing the connection after that leaves no half image behind.
@@ -184,9 +214,15 @@ function listFilter(after: ListPosition | undefined): Filter<GridFSFile> {
 /** The order of the listing, newest first; the id breaks ties between uploads in the same millisecond. */
 const NEWEST_FIRST = { uploadDate: -1, _id: -1 } as const;
 
-/** Indexes beyond the ones GridFS makes for itself; run once at start-up, harmless to repeat. */
+/**
+ * Indexes beyond the ones GridFS makes for itself, and the chunks' own index, which GridFS
+ * makes only on its first upload while a resumable upload may come first; run once at
+ * start-up, harmless to repeat.
+ */
 export async function ensureImageIndexes(db: Db, bucketName: string): Promise<void> {
   await db.collection(`${bucketName}.files`).createIndexes([{ key: NEWEST_FIRST }]);
+  await db.collection(`${bucketName}.chunks`).createIndexes([{ key: { files_id: 1, n: 1 }, unique: true }]);
+  await ensureUploadStateIndexes(db, bucketName);
   await db.collection(`${bucketName}.digests`).createIndexes([{ key: { fileId: 1 } }]);
 }
 
@@ -227,6 +263,20 @@ function openUpload(collections: Collections, image: NewImage, openUploads: Open
   };
 }
 
+async function recordFile({ files }: Collections, file: WrittenFile): Promise<ImageRecord> {
+  const metadata: ImageMetadata = { contentType: file.contentType, width: file.width, height: file.height, sha256: file.sha256 };
+  const document: GridFSFile = {
+    _id: new ObjectId(file.id),
+    length: file.length,
+    chunkSize: file.chunkSize,
+    uploadDate: new Date(),
+    filename: file.filename,
+    metadata,
+  };
+  await files.replaceOne({ _id: document._id }, document, { upsert: true });
+  return toRecord(document);
+}
+
 async function tracked<T>(writes: PendingWrites, write: () => Promise<T>): Promise<T> {
   const over = writes.begin();
   try {
@@ -247,6 +297,7 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
     chunks: db.collection<ChunkDocument>(`${bucketName}.chunks`),
     digests: db.collection<DigestDocument>(`${bucketName}.digests`),
   };
+  const uploadStates = createUploadStateRepository(db, bucketName);
   const writes = createPendingWrites();
   // A slow client can go longer than any grace between two chunks; its upload is still alive.
   const openUploads = createOpenUploads(writes);
@@ -267,6 +318,9 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
         { id: new ObjectId(image.fileId), length: image.size, chunkSize: image.chunkSize },
         range,
       ),
+    openChunks: ({ id, length, chunkSize }, range) =>
+      openChunkStream(collections.chunks, { id: new ObjectId(id), length, chunkSize }, range),
+    recordFile: (file) => tracked(writes, () => recordFile(collections, file)),
     delete: (id) =>
       tracked(writes, () => {
         // Whether or not this works, the upload is over; if chunks stay, the orphan sweep takes them.
@@ -274,8 +328,10 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
         return removeFile(collections, new ObjectId(id));
       }),
     claimContent: (sha256, id) => tracked(writes, () => claimContent(collections, sha256, new ObjectId(id))),
-    findOrphans: (olderThan) => findOrphans({ ...collections, olderThan, isOpenUpload: (id) => openUploads.has(id) }),
-    deleteOrphans: (ids) => tracked(writes, () => deleteChunksOf(collections.chunks, ids)),
+    findOrphans: (olderThan) =>
+      findAbandoned({ ...collections, uploadStates }, { olderThan, isOpenUpload: (id) => openUploads.has(id) }),
+    deleteOrphans: (ids) => tracked(writes, () => removeAbandoned({ ...collections, uploadStates }, ids)),
+    track: (write) => tracked(writes, write),
     settled: () => writes.settled(),
   };
 }

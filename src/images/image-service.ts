@@ -5,6 +5,7 @@ import { isDatabaseUnavailable } from '../database/database-errors';
 import { AppError } from '../errors/app-error';
 import type { Logger } from '../logger';
 import type { ImageCache } from './image-cache';
+import { fileTooLarge, judgeHead, type RecognisedImage } from './content-rules';
 import { inspectHead, MAX_HEAD_BYTES, type HeadInspection, type ImageType } from './image-inspection';
 import type { ImageRecord, ImageRepository, ImageUpload } from './image-repository';
 import { createMetadataFilter, keepEverything, type MetadataFilter } from './metadata/metadata-filter';
@@ -33,6 +34,18 @@ export interface StoredImage {
   readonly duplicate: boolean;
 }
 
+/** Bytes a resumable upload wrote into the bucket's chunks, every one of them there. */
+export interface WrittenUpload {
+  readonly id: string;
+  readonly filename: string;
+  readonly length: number;
+  readonly chunkSize: number;
+  /** Known when one process saw every byte go by; otherwise the stored bytes are read once more to hash them. */
+  readonly sha256: string | undefined;
+  /** What the first bytes showed when they went by; otherwise they are read back. */
+  readonly head: HeadInspection | undefined;
+}
+
 export interface ImageService {
   /** Streams one image into storage; it is readable once this resolves, and nothing of it remains if it rejects. */
   store(incoming: IncomingImage): Promise<StoredImage>;
@@ -41,6 +54,11 @@ export interface ImageService {
    * rejects. A duplicate stays: it belongs to the earlier upload.
    */
   discard(stored: StoredImage): Promise<void>;
+  /**
+   * Checks chunks already written by a resumable upload by the same rules as `store`, and makes
+   * them an image. Refused, they are removed; any other failure leaves them for a retry.
+   */
+  adopt(written: WrittenUpload): Promise<StoredImage>;
 }
 
 type Chunks = AsyncIterator<Buffer>;
@@ -83,37 +101,6 @@ async function skipRest(chunks: Chunks, content: Readable): Promise<void> {
   content.resume();
 }
 
-type RecognisedImage = Extract<HeadInspection, { kind: 'image' }>;
-
-interface ContentRules {
-  readonly allowedTypes: readonly ImageType[];
-  readonly maxPixels: number;
-}
-
-/** The image a file's head shows, or why it cannot be stored. */
-function judge(inspection: HeadInspection, filename: string, rules: ContentRules): RecognisedImage | AppError {
-  const accepted = `Accepted: ${rules.allowedTypes.join(', ')}.`;
-  if (inspection.kind !== 'image') {
-    const reason = inspection.kind === 'unrecognised' ? inspection.reason : '';
-    return new AppError('unsupported-image-type', `${filename}: ${reason} ${accepted}`);
-  }
-  if (!rules.allowedTypes.includes(inspection.type)) {
-    return new AppError('unsupported-image-type', `${filename}: images of type "${inspection.type}" are not accepted. ${accepted}`);
-  }
-  const pixels = inspection.width * inspection.height;
-  if (pixels > rules.maxPixels) {
-    return new AppError(
-      'too-many-pixels',
-      `${filename} is ${inspection.width}×${inspection.height}, ${pixels} pixels; at most ${rules.maxPixels} pixels are accepted.`,
-    );
-  }
-  return inspection;
-}
-
-function fileTooLarge(maxFileSize: number): AppError {
-  return new AppError('file-too-large', `Each file may be at most ${maxFileSize} bytes.`);
-}
-
 interface Copy {
   readonly upload: ImageUpload;
   readonly filter: MetadataFilter;
@@ -147,6 +134,18 @@ async function nextPart(chunks: Chunks): Promise<Buffer | undefined> {
   return next.done ? undefined : next.value;
 }
 
+async function collect(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(part as Buffer);
+  return Buffer.concat(parts);
+}
+
+async function hashOf(stream: Readable): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const part of stream) hash.update(part as Buffer);
+  return hash.digest('hex');
+}
+
 export function createImageService(repository: ImageRepository, options: ImageServiceOptions): ImageService {
   const { maxFileSize, logger, cache, dedup, stripMetadata } = options;
 
@@ -154,7 +153,7 @@ export function createImageService(repository: ImageRepository, options: ImageSe
     // Never destroy the source: a multipart parser waits for each part to be read to its end.
     const chunks: Chunks = content.iterator({ destroyOnReturn: false });
     const head = await readHead(chunks);
-    const verdict = judge(head.inspection, filename, options);
+    const verdict = judgeHead(head.inspection, filename, options);
     if (verdict instanceof AppError) {
       await skipRest(chunks, content);
       throw verdict;
@@ -209,9 +208,36 @@ export function createImageService(repository: ImageRepository, options: ImageSe
     }
   }
 
+  /** The head is read from the chunks in one go: the client, not we, decided how it was split. */
+  async function inspectStored(written: WrittenUpload): Promise<HeadInspection> {
+    if (written.head) return written.head;
+    const headLength = Math.min(written.length, MAX_HEAD_BYTES);
+    const head = headLength === 0 ? Buffer.alloc(0) : await collect(repository.openChunks(written, { start: 0, end: headLength - 1 }));
+    return inspectHead(head, written.length === headLength);
+  }
+
+  async function judgeStored(written: WrittenUpload): Promise<RecognisedImage> {
+    const verdict = judgeHead(await inspectStored(written), written.filename, options);
+    if (verdict instanceof AppError) throw verdict;
+    if (written.length > maxFileSize) throw fileTooLarge(maxFileSize);
+    return verdict;
+  }
+
+  async function adopt(written: WrittenUpload): Promise<StoredImage> {
+    try {
+      const { contentType, width, height } = await judgeStored(written);
+      const sha256 = written.sha256 ?? (await hashOf(repository.openChunks(written)));
+      const image = await repository.recordFile({ ...written, contentType, width, height, sha256 });
+      return dedup ? await keepOneCopy(image, sha256) : { image, duplicate: false };
+    } catch (error) {
+      if (error instanceof AppError) await removeQuietly(written.id);
+      throw error;
+    }
+  }
+
   const discard = async ({ image, duplicate }: StoredImage): Promise<void> => {
     if (!duplicate) await removeQuietly(image.id);
   };
 
-  return { store, discard };
+  return { store, discard, adopt };
 }

@@ -24,6 +24,30 @@ function uploadOutcome(res: ServerResponse): UploadOutcome {
   return res.statusCode < 500 ? 'rejected' : 'failed';
 }
 
+/** Refusals of a resumable upload that end it, as a multipart upload's refusal would. */
+const RESUMABLE_REFUSALS: ReadonlySet<string> = new Set([
+  'file-too-large',
+  'too-many-pixels',
+  'unsupported-image-type',
+  'missing-api-key',
+  'invalid-api-key',
+  'rate-limited',
+]);
+
+/**
+ * A resumable upload is counted once, by the request that ends it: the one that finished it
+ * (it names the image), refused it, or terminated it. Requests it merely resumes through
+ * (an offset conflict, a busy upload, a dropped connection) are not outcomes.
+ */
+function resumableOutcome(res: ServerResponse): UploadOutcome | undefined {
+  const method = res.req.method;
+  if (method === 'DELETE') return res.statusCode === 204 ? 'aborted' : undefined;
+  if (method !== 'POST' && method !== 'PATCH') return undefined;
+  if (res.statusCode < 300 && res.hasHeader('X-Image-Id')) return 'stored';
+  if (res.statusCode >= 500) return 'failed';
+  return RESUMABLE_REFUSALS.has(problemCodeOf(res) ?? '') ? 'rejected' : undefined;
+}
+
 interface Exchange {
   readonly route: string;
   readonly startedAt: bigint;
@@ -80,6 +104,8 @@ export function createRequestObserver(logger: Logger, metrics: Metrics): Request
     if (exchange.route === '/image/upload' && res.req.method === 'POST') {
       metrics.countUpload(uploadOutcome(res), problemCodeOf(res) ?? '');
     }
+    const resumable = exchange.route.startsWith('/image/uploads') ? resumableOutcome(res) : undefined;
+    if (resumable) metrics.countUpload(resumable, problemCodeOf(res) ?? '');
   }
 
   return (req, res) => {

@@ -199,7 +199,87 @@ const readImage = (method: 'get' | 'head'): Schema => ({
   },
 });
 
+const uploadIdParameter = {
+  name: 'uploadId',
+  in: 'path',
+  required: true,
+  schema: ref('ImageId'),
+  description: 'The last segment of the `Location` the creation answered',
+};
+const tusResumable = {
+  name: 'Tus-Resumable',
+  in: 'header',
+  required: true,
+  schema: { type: 'string', const: '1.0.0' },
+};
+const tusProtocol: ErrorCode[] = ['malformed-tus-request', 'unsupported-tus-version', 'database-unavailable', ...always];
+const tusUpload: ErrorCode[] = [...tusProtocol, ...writeGuard, 'upload-not-found', 'upload-expired'];
+const contentRefusals: ErrorCode[] = ['file-too-large', 'too-many-pixels', 'unsupported-image-type'];
+const finishedHeaders = 'On the answer that finishes the upload: `X-Image-Id` and `X-Image-Url` (`/image/<id>`) name the stored image.';
+
+const resumablePaths = {
+  '/image/uploads': {
+    options: {
+      operationId: 'discoverResumableUploads',
+      summary: 'tus discovery: Tus-Version, Tus-Extension, Tus-Max-Size (= MAX_FILE_SIZE)',
+      responses: { '204': { description: 'The server speaks tus 1.0.0 with creation, creation-with-upload, termination and expiration' } },
+    },
+    post: {
+      operationId: 'createResumableUpload',
+      summary: 'tus creation: Upload-Length (at most MAX_FILE_SIZE) and Upload-Metadata (filename); with a body (creation-with-upload), its bytes too',
+      security: bearer,
+      parameters: [
+        tusResumable,
+        { name: 'Upload-Length', in: 'header', required: true, schema: { type: 'integer', minimum: 1 } },
+        { name: 'Upload-Metadata', in: 'header', schema: { type: 'string' } },
+      ],
+      responses: {
+        '201': { description: `Created: \`Location\` is the upload's URL, \`Upload-Expires\` when it expires. ${finishedHeaders}` },
+        ...problems(...tusProtocol, ...writeGuard, ...contentRefusals, 'rate-limited', 'unsupported-tus-extension', 'upload-locked'),
+      },
+    },
+  },
+  '/image/uploads/{uploadId}': {
+    options: {
+      operationId: 'preflightResumableUpload',
+      summary: 'CORS preflight for HEAD, PATCH and DELETE of an upload',
+      parameters: [uploadIdParameter],
+      responses: { '204': { description: 'Preflight answer' } },
+    },
+    head: {
+      operationId: 'resumableUploadOffset',
+      summary: 'tus: how many bytes are stored (Upload-Offset), of Upload-Length',
+      security: bearer,
+      parameters: [uploadIdParameter, tusResumable],
+      responses: { '200': { description: `Upload-Offset and Upload-Length; \`Cache-Control: no-store\`. ${finishedHeaders}` }, ...problems(...tusUpload) },
+    },
+    patch: {
+      operationId: 'resumeResumableUpload',
+      summary: 'tus: append bytes at Upload-Offset; the last ones are checked like a multipart upload',
+      security: bearer,
+      parameters: [uploadIdParameter, tusResumable, { name: 'Upload-Offset', in: 'header', required: true, schema: { type: 'integer', minimum: 0 } }],
+      requestBody: {
+        required: true,
+        content: { 'application/offset+octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+      },
+      responses: {
+        '204': { description: `Stored: Upload-Offset is the new offset. ${finishedHeaders}` },
+        ...problems(...tusUpload, ...contentRefusals, 'upload-offset-mismatch', 'upload-locked', 'request-timeout'),
+      },
+    },
+    delete: {
+      operationId: 'terminateResumableUpload',
+      summary: 'tus termination: removes an unfinished upload and every byte it stored',
+      security: bearer,
+      parameters: [uploadIdParameter, tusResumable],
+      responses: { '204': { description: 'Removed' }, ...problems(...tusUpload, 'upload-finished', 'upload-locked') },
+    },
+  },
+};
+
 const paths = {
+  // Ahead of /image/{id}, which the route labels would otherwise match first.
+  ...resumablePaths,
   '/image/upload': {
     post: {
       operationId: 'uploadImages',

@@ -1,6 +1,17 @@
 import type { BenchImage } from './images';
 import type { Measurement } from './measure';
-import { getScenario, OURS, OURS_NO_CACHE, REVALIDATION_SCENARIO, SCALE_FEW, SCALE_MANY, UPLOAD_SCENARIO } from './scenarios';
+import {
+  getScenario,
+  OURS,
+  OURS_MULTIPART_ONE,
+  OURS_NO_CACHE,
+  OURS_TUS_ONE,
+  RESUMABLE_SCENARIO,
+  REVALIDATION_SCENARIO,
+  SCALE_FEW,
+  SCALE_MANY,
+  UPLOAD_SCENARIO,
+} from './scenarios';
 import { MIB } from './settings';
 
 export interface RowKey {
@@ -70,6 +81,12 @@ export function comparisonsFor(images: readonly BenchImage[]): Comparison[] {
       limit: { server: 'pipe-upload-limit', scenario: UPLOAD_SCENARIO },
       metric: 'megabytesPerSecond',
       target: { name: 'upload throughput and memory', minRatio: 0.9, maxPeakMemoryBytes: 200 * MIB },
+    },
+    {
+      subject: { server: OURS_TUS_ONE, scenario: RESUMABLE_SCENARIO },
+      limit: { server: OURS_MULTIPART_ONE, scenario: RESUMABLE_SCENARIO },
+      metric: 'megabytesPerSecond',
+      target: { name: 'resumable upload throughput', minRatio: 0.8 },
     },
   ];
 }

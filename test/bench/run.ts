@@ -7,6 +7,7 @@ import type { Measurement } from './measure';
 import { measureGridFsLimit, measureMemoryLimit, measureTutorialPeer } from './phases/baseline-reads';
 import { measureOursCold, measureOursHot } from './phases/ours-reads';
 import { measureScale } from './phases/scale';
+import { measureResumable } from './phases/resumable';
 import { measureUploads } from './phases/uploads';
 import { buildReport, writeReport } from './report';
 import { readSettings } from './settings';
@@ -27,6 +28,7 @@ async function measureAll(context: BenchContext): Promise<Measurement[]> {
     ...(await step('gridfs-limit', () => measureGridFsLimit(context, hot.ids))),
     ...(await step('tutorial-peer', () => measureTutorialPeer(context))),
     ...(await step('uploads', () => measureUploads(context))),
+    ...(await step('resumable uploads', () => measureResumable(context))),
     ...(await step('scale check', () => measureScale(context))),
   ];
 }

@@ -13,12 +13,19 @@ export interface ChunkWrite {
   readonly filesId: ObjectId;
   /** How long ago each chunk was written, in the order of `n`. */
   readonly secondsAgo: readonly number[];
+  /** The `n` of the first chunk written; 0 unless more are added to a file's chunks. */
+  readonly firstN?: number;
 }
 
 /** Chunks as GridFS writes them, written straight to the bucket, with no file document. */
-export async function writeChunks(db: Db, bucketName: string, { filesId, secondsAgo }: ChunkWrite): Promise<void> {
+export async function writeChunks(db: Db, bucketName: string, { filesId, secondsAgo, firstN = 0 }: ChunkWrite): Promise<void> {
   await db.collection(`${bucketName}.chunks`).insertMany(
-    secondsAgo.map((age, n) => ({ _id: objectIdFrom(age), files_id: filesId, n, data: new Binary(randomBytes(16)) })),
+    secondsAgo.map((age, index) => ({
+      _id: objectIdFrom(age),
+      files_id: filesId,
+      n: firstN + index,
+      data: new Binary(randomBytes(16)),
+    })),
   );
 }
 

@@ -19,6 +19,19 @@ describe('the OpenAPI document', () => {
 
   const withKey = (test: request.Test) => test.set('Authorization', `Bearer ${KEY}`);
 
+  const tus = (test: request.Test) => withKey(test).set('Tus-Resumable', '1.0.0');
+
+  async function createdUploadPath(): Promise<string> {
+    const created = await tus(request(api.app).post('/image/uploads').set('Upload-Length', '1000'));
+    return String(created.headers.location);
+  }
+
+  const patchUpload = (path: string, offset: number) =>
+    tus(request(api.app).patch(path))
+      .set('Upload-Offset', String(offset))
+      .set('Content-Type', 'application/offset+octet-stream')
+      .send(Buffer.alloc(100));
+
   async function storedImageUrl(): Promise<string> {
     return onlyUploadedImage(await withKey(upload(api.app, [{ bytes: await makeImage('png'), filename: 'a.png' }]))).url;
   }
@@ -72,6 +85,17 @@ describe('the OpenAPI document', () => {
     ['404', 'DELETE', '/image/{id}', async () => withKey(request(api.app).delete('/image/0123456789abcdef01234567'))],
     ['401', 'DELETE', '/image/{id}', async () => request(api.app).delete('/image/0123456789abcdef01234567')],
     ['501', 'POST', '/image/{id}/sign', async () => withKey(request(api.app).post(`${await storedImageUrl()}/sign`).send({ params: 'w=300' }))],
+    ['204', 'OPTIONS', '/image/uploads', async () => request(api.app).options('/image/uploads')],
+    ['201', 'POST', '/image/uploads', async () => tus(request(api.app).post('/image/uploads').set('Upload-Length', '1000'))],
+    ['401', 'POST', '/image/uploads', async () => request(api.app).post('/image/uploads').set('Tus-Resumable', '1.0.0').set('Upload-Length', '1')],
+    ['412', 'POST', '/image/uploads', async () => withKey(request(api.app).post('/image/uploads').set('Upload-Length', '1'))],
+    ['413', 'POST', '/image/uploads', async () => tus(request(api.app).post('/image/uploads').set('Upload-Length', String(2 ** 40)))],
+    ['204', 'OPTIONS', '/image/uploads/{uploadId}', async () => request(api.app).options(await createdUploadPath())],
+    ['200', 'HEAD', '/image/uploads/{uploadId}', async () => tus(request(api.app).head(await createdUploadPath()))],
+    ['204', 'PATCH', '/image/uploads/{uploadId}', async () => patchUpload(await createdUploadPath(), 0)],
+    ['404', 'PATCH', '/image/uploads/{uploadId}', async () => patchUpload('/image/uploads/0123456789abcdef01234567', 0)],
+    ['409', 'PATCH', '/image/uploads/{uploadId}', async () => patchUpload(await createdUploadPath(), 10)],
+    ['204', 'DELETE', '/image/uploads/{uploadId}', async () => tus(request(api.app).delete(await createdUploadPath()))],
     ['200', 'GET', '/healthz', async () => request(api.app).get('/healthz')],
     ['200', 'GET', '/readyz', async () => request(api.app).get('/readyz')],
     ['200', 'GET', '/metrics', async () => request(api.app).get('/metrics')],

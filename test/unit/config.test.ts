@@ -42,6 +42,7 @@ describe('loadConfig', () => {
       orphanGraceSeconds: 600,
       orphanSweepIntervalSeconds: 300,
       shutdownTimeoutSeconds: 25,
+      resumableExpirySeconds: 86_400,
       webConcurrency: 1,
     });
   });

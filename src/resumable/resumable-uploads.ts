@@ -1,0 +1,260 @@
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { ObjectId } from 'mongodb';
+import { AppError } from '../errors/app-error';
+import { judgeHead, type ContentRules } from '../images/content-rules';
+import { inspectHead, type HeadInspection } from '../images/image-inspection';
+import type { ImageRepository } from '../images/image-repository';
+import type { ImageService, WrittenUpload } from '../images/image-service';
+import { receiveChunks, type ChunkSink } from './chunk-receiver';
+import type { UploadStateDocument, UploadStateRepository } from './upload-state-repository';
+
+/**
+ * A power of two, unlike GridFS's default of 255 KiB: clients send PATCHes of whole MiBs
+ * (tus-js-client and Uppy users pick 1, 5 or 8 MiB), which then end on a chunk boundary and
+ * leave no partial chunk to read back and rewrite.
+ */
+export const RESUMABLE_CHUNK_SIZE = 256 * 1024;
+
+/** How long a lease holds unless renewed: as long as a crashed instance can keep an upload busy. */
+const LEASE_MS = 30_000;
+
+/** The stored offset is written, and the lease renewed, at most this often while bytes arrive. */
+const CHECKPOINT_EVERY_MS = 1000;
+
+/** The parts of a finished upload its state document tells. */
+type UploadFacts = Pick<WrittenUpload, 'id' | 'filename' | 'length' | 'chunkSize'>;
+
+/** Hash states kept in memory for uploads that are resumed on this instance. */
+const HASHES_KEPT = 10_000;
+
+export interface ResumableUploadOptions extends ContentRules {
+  readonly expirySeconds: number;
+}
+
+export interface NewResumableUpload {
+  readonly id: string;
+  readonly length: number;
+  readonly filename: string;
+  readonly metadata: string | null;
+  readonly createdAt: Date;
+}
+
+export interface ResumableUploadState {
+  readonly id: string;
+  readonly length: number;
+  readonly offset: number;
+  readonly metadata: string | null;
+  readonly createdAt: Date;
+  /** The image the upload became, once finished. */
+  readonly imageId: string | undefined;
+}
+
+export interface ResumableUploads {
+  readonly expiryMs: number;
+  create(upload: NewResumableUpload): Promise<void>;
+  find(id: string): Promise<ResumableUploadState>;
+  /**
+   * Stores a PATCH's bytes from `offset`; once the last byte is in, checks the content and makes
+   * it an image. Resolves to the new offset; rejects with the refusal when the content is refused.
+   */
+  receive(id: string, offset: number, body: AsyncIterable<unknown>): Promise<number>;
+  /** Removes an unfinished upload's state and chunks at once. */
+  terminate(id: string): Promise<void>;
+  /** Removes the unfinished uploads past their expiry; resolves to how many. */
+  removeExpired(): Promise<number>;
+}
+
+const notFound = (id: string) => new AppError('upload-not-found', `There is no upload with id ${id}.`);
+
+function parseUploadId(id: string): ObjectId {
+  if (!/^[0-9a-f]{24}$/.test(id)) throw notFound(id);
+  return new ObjectId(id);
+}
+
+function toState(document: UploadStateDocument): ResumableUploadState {
+  return {
+    id: document._id.toHexString(),
+    length: document.length,
+    offset: document.offset,
+    metadata: document.metadata,
+    createdAt: document.createdAt,
+    imageId: document.imageId?.toHexString(),
+  };
+}
+
+/** What this instance saw of an upload's bytes go by, good for as long as the stored offset is `offset`. */
+interface SeenBytes {
+  readonly offset: number;
+  readonly hash: Hash;
+  /** What the first chunk showed, once it was whole (or was the whole upload). */
+  readonly head: HeadInspection | undefined;
+}
+
+/**
+ * The offset recorded for an upload that is not finished: never its whole length, which would
+ * tell the client it is done. All bytes stored but no image yet: the client sends the last chunk again.
+ */
+function unfinishedOffset(stored: number, state: UploadStateDocument): number {
+  return stored < state.length ? stored : Math.floor((state.length - 1) / state.chunkSize) * state.chunkSize;
+}
+
+class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+}
+
+export function createResumableUploads(
+  states: UploadStateRepository,
+  images: ImageService,
+  repository: Pick<ImageRepository, 'track'>,
+  options: ResumableUploadOptions,
+): ResumableUploads {
+  const expiryMs = options.expirySeconds * 1000;
+  /**
+   * Node's hashes cannot be saved to the database. While an upload's PATCHes keep reaching this
+   * instance, its SHA-256 and the verdict on its first chunk are carried from one to the next
+   * here; when one reaches another instance, or this one restarted, the stored bytes are read
+   * once more at the end instead (on FerretDB, that read costs more than the upload itself).
+   */
+  const seenBytes = new LRUCache<string, SeenBytes>({ max: HASHES_KEPT, ttl: expiryMs });
+
+  async function claim(oid: ObjectId, owner: string): Promise<UploadStateDocument> {
+    const claimed = await states.claim(oid, owner, new Date(Date.now() + LEASE_MS));
+    if (claimed) return claimed;
+    if (!(await states.find(oid))) throw notFound(oid.toHexString());
+    throw new AppError('upload-locked', 'Another request is writing this upload; try again once it has ended.', {
+      headers: { 'Retry-After': '1' },
+    });
+  }
+
+  function resumeSeen(id: string, offset: number): Pick<SeenBytes, 'hash' | 'head'> | undefined {
+    if (offset === 0) return { hash: createHash('sha256'), head: undefined };
+    const kept = seenBytes.get(id);
+    seenBytes.delete(id);
+    return kept?.offset === offset ? kept : undefined;
+  }
+
+  interface Sink extends ChunkSink {
+    readonly received: () => number;
+    readonly head: () => HeadInspection | undefined;
+  }
+
+  function sinkFor(oid: ObjectId, owner: string, length: number, seen: Pick<SeenBytes, 'hash' | 'head'> | undefined): Sink {
+    let lastCheckpoint = Date.now();
+    let leaseLost = false;
+    let received = 0;
+    let head = seen?.head;
+    const hash = seen?.hash;
+    return {
+      received: () => received,
+      head: () => head,
+      readStored: async (n, length) => (await states.readChunk(oid, n)).subarray(0, length),
+      put: async (n, data, replacing, stored) => {
+        if (leaseLost) throw new LeaseLostError(`lost the lease on upload ${oid.toHexString()}`);
+        if (Date.now() - lastCheckpoint >= CHECKPOINT_EVERY_MS) {
+          lastCheckpoint = Date.now();
+          leaseLost = !(await states.checkpoint(oid, owner, stored, new Date(lastCheckpoint + LEASE_MS)));
+          if (leaseLost) throw new LeaseLostError(`lost the lease on upload ${oid.toHexString()}`);
+        }
+        await states.putChunk(oid, n, data, replacing);
+        if (seen && n === 0 && (data.length === RESUMABLE_CHUNK_SIZE || data.length === length)) {
+          const inspection = inspectHead(data, data.length === length);
+          head = inspection.kind === 'need-more-bytes' ? undefined : inspection;
+        }
+      },
+      seen: (part) => {
+        received += part.length;
+        hash?.update(part);
+      },
+    };
+  }
+
+  async function finish(state: UploadStateDocument, owner: string, seen: Omit<WrittenUpload, keyof UploadFacts>): Promise<number> {
+    const { _id: oid, length, chunkSize, filename } = state;
+    try {
+      const { image } = await images.adopt({ id: oid.toHexString(), filename, length, chunkSize, ...seen });
+      await states.finish(oid, owner, length, new ObjectId(image.id));
+      return length;
+    } catch (error) {
+      if (error instanceof AppError) {
+        await states.remove(oid);
+      } else {
+        await states.release(oid, owner, unfinishedOffset(length, state)).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  async function receive(id: string, offset: number, body: AsyncIterable<unknown>): Promise<number> {
+    const oid = parseUploadId(id);
+    const owner = randomUUID();
+    const state = await claim(oid, owner);
+    if (state.imageId || state.offset !== offset) {
+      await states.release(oid, owner, state.offset);
+      if (state.imageId) return state.offset;
+      throw new AppError('upload-offset-mismatch', `The upload has ${state.offset} bytes stored, not ${offset}.`);
+    }
+    const seen = resumeSeen(id, offset);
+    const sink = sinkFor(oid, owner, state.length, seen);
+    const { stored, failure } = await receiveChunks(body, offset, state.chunkSize, sink);
+    if (seen) seenBytes.set(id, { offset: offset + sink.received(), hash: seen.hash, head: sink.head() });
+    if (failure === undefined && stored === state.length) {
+      seenBytes.delete(id);
+      return finish(state, owner, { sha256: seen?.hash.digest('hex'), head: sink.head() });
+    }
+    if (!(failure instanceof LeaseLostError)) await states.release(oid, owner, unfinishedOffset(stored, state));
+    if (failure instanceof Error) throw failure;
+    if (failure !== undefined) throw new Error('receiving the upload failed', { cause: failure });
+    return stored;
+  }
+
+  async function create(upload: NewResumableUpload): Promise<void> {
+    if (upload.length === 0) {
+      const verdict = judgeHead(inspectHead(Buffer.alloc(0), true), upload.filename, options);
+      if (verdict instanceof AppError) throw verdict;
+    }
+    await states.create({
+      _id: parseUploadId(upload.id),
+      length: upload.length,
+      offset: 0,
+      chunkSize: RESUMABLE_CHUNK_SIZE,
+      filename: upload.filename,
+      metadata: upload.metadata,
+      createdAt: upload.createdAt,
+      expiresAt: new Date(upload.createdAt.getTime() + expiryMs),
+    });
+  }
+
+  async function find(id: string): Promise<ResumableUploadState> {
+    const state = await states.find(parseUploadId(id));
+    if (!state) throw notFound(id);
+    return toState(state);
+  }
+
+  async function terminate(id: string): Promise<void> {
+    const oid = parseUploadId(id);
+    const owner = randomUUID();
+    const state = await claim(oid, owner);
+    if (state.imageId) {
+      await states.release(oid, owner, state.offset);
+      throw new AppError('upload-finished', 'The upload is finished: delete its image at its X-Image-Url instead.');
+    }
+    seenBytes.delete(id);
+    await states.remove(oid);
+  }
+
+  async function removeExpired(): Promise<number> {
+    const expired = await states.findExpired(new Date());
+    for (const oid of expired) await states.remove(oid);
+    return expired.length;
+  }
+
+  return {
+    expiryMs,
+    create: (upload) => repository.track(() => create(upload)),
+    find,
+    receive: (id, offset, body) => repository.track(() => receive(id, offset, body)),
+    terminate: (id) => repository.track(() => terminate(id)),
+    removeExpired,
+  };
+}

@@ -1,0 +1,47 @@
+import { AppError, type ErrorCode } from '../errors/app-error';
+import { fileTooLarge } from '../images/content-rules';
+
+/** How @tus/server and @tus/utils describe a refusal. */
+interface TusError {
+  readonly status_code: number;
+  readonly body: string;
+}
+
+function isTusError(error: unknown): error is TusError {
+  const candidate = error as Partial<TusError> | null | undefined;
+  return typeof candidate?.status_code === 'number' && typeof candidate.body === 'string';
+}
+
+const codeByTusStatus: Readonly<Partial<Record<number, ErrorCode>>> = {
+  400: 'malformed-tus-request',
+  // tus answers a missing Upload-Offset or Content-Type with 403; it is a malformed request all the same.
+  403: 'malformed-tus-request',
+  404: 'upload-not-found',
+  409: 'upload-offset-mismatch',
+  410: 'upload-expired',
+  412: 'unsupported-tus-version',
+  // The in-memory locker's timeout; ours never waits, but the answer is the same.
+  500: 'internal-error',
+  501: 'unsupported-tus-extension',
+};
+
+/**
+ * A refusal of @tus/server's, as one of our problems; its text becomes the detail, but for a
+ * size over the limit, which is told in the words multipart uses.
+ */
+export function problemOfTusAnswer(status: number, text: string, maxFileSize: number): AppError {
+  if (status === 413) return fileTooLarge(maxFileSize);
+  const code = codeByTusStatus[status] ?? (status >= 500 ? 'internal-error' : 'malformed-tus-request');
+  const detail = code === 'internal-error' ? 'Something went wrong on our side.' : text.trim() || `tus answered ${status}.`;
+  return new AppError(code, detail.endsWith('.') ? detail : `${detail}.`);
+}
+
+/**
+ * What to answer for an error @tus/server caught: our own errors as they are, its refusals
+ * translated, and anything else kept whole, so that the problem responder logs it as ours.
+ */
+export function problemOfTusError(error: unknown, maxFileSize: number): Error {
+  if (error instanceof AppError) return error;
+  if (isTusError(error)) return problemOfTusAnswer(error.status_code, error.body, maxFileSize);
+  return error instanceof Error ? error : new Error('@tus/server failed', { cause: error });
+}

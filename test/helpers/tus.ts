@@ -1,0 +1,85 @@
+import { createConnection } from 'node:net';
+import { Upload, type DetailedError, type HttpResponse } from 'tus-js-client';
+
+export interface TusOptions {
+  readonly chunkSize?: number;
+  readonly metadata?: Record<string, string>;
+  readonly headers?: Record<string, string>;
+  /** Resume the upload at this URL instead of creating one. */
+  readonly uploadUrl?: string;
+  readonly uploadDataDuringCreation?: boolean;
+}
+
+export interface TusSuccess {
+  /** The upload's own URL. */
+  readonly uploadUrl: string;
+  readonly imageId: string | undefined;
+  readonly imageUrl: string | undefined;
+}
+
+/** Uploads `bytes` with tus-js-client, as a Node application would; rejects with its error. */
+export function tusUpload(baseUrl: string, bytes: Buffer, options: TusOptions = {}): Promise<TusSuccess> {
+  return new Promise((resolve, reject) => {
+    const upload: Upload = new Upload(bytes, {
+      endpoint: `${baseUrl}/image/uploads`,
+      chunkSize: options.chunkSize ?? Number.POSITIVE_INFINITY,
+      metadata: options.metadata ?? { filename: 'photo.png', filetype: 'image/png' },
+      headers: options.headers ?? {},
+      uploadUrl: options.uploadUrl ?? null,
+      uploadDataDuringCreation: options.uploadDataDuringCreation ?? false,
+      retryDelays: null,
+      storeFingerprintForResuming: false,
+      onError: (error) => reject(error),
+      onSuccess: ({ lastResponse }: { lastResponse: HttpResponse }) => {
+        resolve({
+          uploadUrl: upload.url ?? '',
+          imageId: lastResponse.getHeader('x-image-id'),
+          imageUrl: lastResponse.getHeader('x-image-url'),
+        });
+      },
+    });
+    upload.start();
+  });
+}
+
+/** The status and body of the answer that made tus-js-client give up. */
+export function answerOf(error: unknown): { status: number | undefined; body: string | undefined } {
+  const response = (error as Partial<DetailedError>).originalResponse;
+  return { status: response?.getStatus(), body: response?.getBody() };
+}
+
+export const TUS_HEADERS = { 'Tus-Resumable': '1.0.0' } as const;
+
+/** Base64 of each value, as Upload-Metadata carries them. */
+export function uploadMetadata(values: Record<string, string>): string {
+  return Object.entries(values)
+    .map(([key, value]) => `${key} ${Buffer.from(value).toString('base64')}`)
+    .join(',');
+}
+
+export interface PartialPatch {
+  readonly port: number;
+  /** The upload's path, `/image/uploads/<id>`. */
+  readonly path: string;
+  readonly offset: number;
+  /** What Content-Length announces. */
+  readonly announced: number;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A PATCH whose connection drops after `sent`: the request head announces `announced` bytes,
+ * `sent` go out, and the socket is destroyed once they are written, as a phone losing its
+ * network would leave it.
+ */
+export async function patchCutOff(patch: PartialPatch, sent: Buffer): Promise<void> {
+  const extra = Object.entries(patch.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const head =
+    `PATCH ${patch.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nTus-Resumable: 1.0.0\r\n${extra}` +
+    `Content-Type: application/offset+octet-stream\r\nUpload-Offset: ${patch.offset}\r\nContent-Length: ${patch.announced}\r\n\r\n`;
+  const socket = createConnection({ port: patch.port, host: '127.0.0.1' });
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  await new Promise<void>((resolve) => socket.write(Buffer.concat([Buffer.from(head), sent]), () => resolve()));
+  socket.destroy();
+}
