@@ -28,12 +28,17 @@ async function resolveDatabaseUri(config: DatabaseConfig, logger: Logger): Promi
   return { uri: embedded.uri, embedded };
 }
 
+/** Every index the service needs beyond GridFS's own; run at start-up, harmless to repeat. */
+export async function ensureIndexes(db: Db, bucketName: string): Promise<void> {
+  await ensureImageIndexes(db, bucketName);
+  await ensureVariantIndexes(db, bucketName);
+}
+
 /** Connects to MONGODB_URI, or to the embedded database it starts when that is unset, with the images' indexes in place. */
 export async function openDatabase(config: DatabaseConfig, logger: Logger): Promise<OpenDatabase> {
   const { uri, embedded } = await resolveDatabaseUri(config, logger);
   const { connection, db } = await connectDatabase(uri, config);
-  await ensureImageIndexes(db, config.bucketName);
-  await ensureVariantIndexes(db, config.bucketName);
+  await ensureIndexes(db, config.bucketName);
   connection.on('disconnected', () => logger.warn('database connection lost'));
   connection.on('reconnected', () => logger.info('database connection back'));
   connection.on('error', (error: unknown) => logger.error({ err: error }, 'database error'));

@@ -1,5 +1,5 @@
 import type { Server, ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { settledWithin } from '../deadline';
 
 export interface DrainOutcome {
   /** Requests still unanswered when the time ran out; their connections were cut. */
@@ -35,10 +35,7 @@ export function watchConnectionsForDrain(server: Server): ConnectionDrain {
     unanswered.forEach(closeAfterAnswer);
     // Since Node 19, close() also ends the keep-alive connections that sit idle.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    const deadline = new AbortController();
-    const timedOut = sleep(timeoutMs, true, { signal: deadline.signal }).catch(() => false);
-    const outOfTime = await Promise.race([closed.then(() => false), timedOut]);
-    deadline.abort();
+    const outOfTime = !(await settledWithin(closed, timeoutMs));
     const cutOff = outOfTime ? unanswered.size : 0;
     if (outOfTime) server.closeAllConnections();
     await closed;

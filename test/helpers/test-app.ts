@@ -6,16 +6,13 @@ import { pino, type Logger } from 'pino';
 import { createApp, createExpressApp, type AppDependencies } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import { connectDatabase } from '../../src/database/connect';
+import { ensureIndexes } from '../../src/database/open-database';
 import { createLifecycle, type Lifecycle } from '../../src/health/lifecycle';
 import type { HttpServerSettings } from '../../src/http/http-server';
-import { createImageRepository, ensureImageIndexes, type ImageRepository } from '../../src/images/image-repository';
+import { createImageRepository, type ImageRepository } from '../../src/images/image-repository';
 import { observeDatabaseCommands } from '../../src/observability/database-metrics';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
-import {
-  createVariantRepository,
-  ensureVariantIndexes,
-  type VariantRepository,
-} from '../../src/variants/variant-repository';
+import { createVariantRepository, type VariantRepository } from '../../src/variants/variant-repository';
 
 /** What the app and its HTTP server are given; the server's part is used by `listen`. */
 export type TestConfig = AppDependencies['config'] & HttpServerSettings & Pick<Config, 'bucketName'>;
@@ -73,8 +70,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     mongodbTimeoutMs: options.timeoutMs ?? 5000,
   });
   const db = connection.getClient().db(options.databaseName ?? `test-${randomUUID().slice(0, 8)}`);
-  await ensureImageIndexes(db, config.bucketName);
-  await ensureVariantIndexes(db, config.bucketName);
+  await ensureIndexes(db, config.bucketName);
   const repository = createImageRepository(db, config.bucketName);
   const variantRepository = createVariantRepository(db, config.bucketName);
   const metrics = createMetrics();
