@@ -86,7 +86,8 @@ export function createMetrics(): Metrics {
     render: () => registry.metrics(),
     observeRequest: ({ method, route, status, seconds, bytesReceived: received, bytesSent: sent }) => {
       requestSeconds.observe({ method, route, status: String(status) }, seconds);
-      bytesReceived.inc({ route }, received);
+      // Most requests (every read) have no body: a count of zero costs a label lookup for nothing.
+      if (received > 0) bytesReceived.inc({ route }, received);
       bytesSent.inc({ route }, sent);
     },
     countUpload: (outcome, reason) => uploads.inc({ outcome, reason }),
