@@ -8,7 +8,7 @@ import type { ImageCache } from './image-cache';
 import { fileTooLarge, judgeHead, type RecognisedImage } from './content-rules';
 import { inspectHead, MAX_HEAD_BYTES, type HeadInspection, type ImageType } from './image-inspection';
 import type { ImageRecord, ImageRepository, ImageUpload } from './image-repository';
-import { createMetadataFilter, keepEverything, type MetadataFilter } from './metadata/metadata-filter';
+import { createMetadataFilter, hasMetadataRules, keepEverything, type MetadataFilter } from './metadata/metadata-filter';
 
 export interface ImageServiceOptions {
   readonly maxFileSize: number;
@@ -46,6 +46,21 @@ export interface WrittenUpload {
   readonly head: HeadInspection | undefined;
 }
 
+/**
+ * What the upload's own record does for its finish. With STRIP_METADATA the image is a copy
+ * of the chunks under an id of its own, recorded before its first byte, so that a finish
+ * retried after a crash takes up the copy an earlier one completed rather than leaving a
+ * second image nobody was told of.
+ */
+export interface UploadLedger {
+  /** The copy an earlier finish of this upload began, if one did. */
+  readonly earlierCopyId: string | undefined;
+  /** Records the id a copy is about to be written under. */
+  recordCopy(id: string): Promise<void>;
+  /** Marks the upload finished as this image: from then on its own chunks are no longer needed. */
+  settle(image: ImageRecord): Promise<void>;
+}
+
 export interface ImageService {
   /** Streams one image into storage; it is readable once this resolves, and nothing of it remains if it rejects. */
   store(incoming: IncomingImage): Promise<StoredImage>;
@@ -56,9 +71,11 @@ export interface ImageService {
   discard(stored: StoredImage): Promise<void>;
   /**
    * Checks chunks already written by a resumable upload by the same rules as `store`, and makes
-   * them an image. Refused, they are removed; any other failure leaves them for a retry.
+   * them an image, settled in the ledger before it resolves: the chunks themselves, or with
+   * STRIP_METADATA a copy of them without their metadata, after which the chunks are removed.
+   * Refused, they are removed; any other failure leaves them for a retry.
    */
-  adopt(written: WrittenUpload): Promise<StoredImage>;
+  adopt(written: WrittenUpload, ledger: UploadLedger): Promise<StoredImage>;
 }
 
 type Chunks = AsyncIterator<Buffer>;
@@ -140,6 +157,14 @@ async function collect(stream: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/** No head read ahead: a copy of stored chunks starts with the first. */
+const NOTHING_YET = Buffer.alloc(0);
+
+interface HashedImage {
+  readonly image: ImageRecord;
+  readonly sha256: string;
+}
+
 async function hashOf(stream: Readable): Promise<string> {
   const hash = createHash('sha256');
   for await (const part of stream) hash.update(part as Buffer);
@@ -174,15 +199,20 @@ export function createImageService(repository: ImageRepository, options: ImageSe
 
   /**
    * The new file is complete before it claims its content, so the holder of a claim is always
-   * readable; the file that loses the claim is removed and the holder answered instead.
+   * readable; when it loses, the holder is answered instead.
    */
-  async function keepOneCopy(image: ImageRecord, sha256: string): Promise<StoredImage> {
+  async function holderOf(image: ImageRecord, sha256: string): Promise<StoredImage> {
     const holderId = await repository.claimContent(sha256, image.id);
     if (holderId === image.id) return { image, duplicate: false };
     const holder = await repository.findById(holderId);
-    if (!holder) return { image, duplicate: false };
-    await removeQuietly(image.id);
-    return { image: holder, duplicate: true };
+    return holder ? { image: holder, duplicate: true } : { image, duplicate: false };
+  }
+
+  /** The file that loses the claim is removed. */
+  async function keepOneCopy(image: ImageRecord, sha256: string): Promise<StoredImage> {
+    const stored = await holderOf(image, sha256);
+    if (stored.duplicate) await removeQuietly(image.id);
+    return stored;
   }
 
   /**
@@ -223,16 +253,56 @@ export function createImageService(repository: ImageRepository, options: ImageSe
     return verdict;
   }
 
-  async function adopt(written: WrittenUpload): Promise<StoredImage> {
+  /**
+   * The stored chunks through the metadata filter into a new file, hashed as it is written. The
+   * chunks stay until the upload is settled, so a failure at any point leaves it whole for a
+   * retry; a copy cut short has no file document, and the orphan sweep takes its chunks.
+   */
+  async function copyWithoutMetadata(written: WrittenUpload, verdict: RecognisedImage, ledger: UploadLedger): Promise<HashedImage> {
+    const earlier = ledger.earlierCopyId === undefined ? null : await repository.findById(ledger.earlierCopyId);
+    if (earlier?.sha256 !== undefined) return { image: earlier, sha256: earlier.sha256 };
+    const { contentType, width, height } = verdict;
+    const upload = repository.openUpload({ filename: written.filename, contentType, width, height });
     try {
-      const { contentType, width, height } = await judgeStored(written);
-      const sha256 = written.sha256 ?? (await hashOf(repository.openChunks(written)));
-      const image = await repository.recordFile({ ...written, contentType, width, height, sha256 });
+      await ledger.recordCopy(upload.id);
+      const chunks: Chunks = repository.openChunks(written).iterator();
+      const filter = createMetadataFilter(verdict.type);
+      const sha256 = await copyAll(NOTHING_YET, chunks, { upload, filter, maxFileSize });
+      return { image: await upload.finish({ sha256 }), sha256 };
+    } catch (error) {
+      await removeQuietly(upload.id);
+      throw error;
+    }
+  }
+
+  async function recordInPlace(written: WrittenUpload, { contentType, width, height }: RecognisedImage): Promise<HashedImage> {
+    const sha256 = written.sha256 ?? (await hashOf(repository.openChunks(written)));
+    return { image: await repository.recordFile({ ...written, contentType, width, height, sha256 }), sha256 };
+  }
+
+  async function storeWritten(written: WrittenUpload, ledger: UploadLedger): Promise<StoredImage> {
+    const verdict = await judgeStored(written);
+    if (stripMetadata && hasMetadataRules(verdict.type)) {
+      const { image, sha256 } = await copyWithoutMetadata(written, verdict, ledger);
       return dedup ? await keepOneCopy(image, sha256) : { image, duplicate: false };
+    }
+    const { image, sha256 } = await recordInPlace(written, verdict);
+    // A duplicate is the upload's own chunks, which go only once it is settled.
+    return dedup ? await holderOf(image, sha256) : { image, duplicate: false };
+  }
+
+  async function adopt(written: WrittenUpload, ledger: UploadLedger): Promise<StoredImage> {
+    let stored: StoredImage;
+    try {
+      stored = await storeWritten(written, ledger);
+      await ledger.settle(stored.image);
     } catch (error) {
       if (error instanceof AppError) await removeQuietly(written.id);
       throw error;
     }
+    // Until settled, a retry needs them; left behind now, they are swept once the upload's record expires.
+    if (stored.image.id !== written.id) await removeQuietly(written.id);
+    return stored;
   }
 
   const discard = async ({ image, duplicate }: StoredImage): Promise<void> => {

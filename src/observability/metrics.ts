@@ -67,6 +67,11 @@ export function createMetrics(): Metrics {
     labelNames: ['part', 'result'] as const,
     registers,
   });
+  // Bound once: every read looks up the cache two or three times, and labelling a count by an object hashes it each time.
+  const lookupCounters = {
+    record: { hit: cacheLookups.labels('record', 'hit'), miss: cacheLookups.labels('record', 'miss') },
+    body: { hit: cacheLookups.labels('body', 'hit'), miss: cacheLookups.labels('body', 'miss') },
+  };
   const transformations = new Counter({
     name: 'image_transformations_total',
     help: 'Variants made from originals, by output format and outcome',
@@ -91,7 +96,7 @@ export function createMetrics(): Metrics {
       bytesSent.inc({ route }, sent);
     },
     countUpload: (outcome, reason) => uploads.inc({ outcome, reason }),
-    countCacheLookup: (part, hit) => cacheLookups.inc({ part, result: hit ? 'hit' : 'miss' }),
+    countCacheLookup: (part, hit) => lookupCounters[part][hit ? 'hit' : 'miss'].inc(),
     countTransformation: (format, outcome) => transformations.inc({ format, outcome }),
     observeDatabaseCommand: (command, succeeded, seconds) =>
       commandSeconds.observe({ command, outcome: succeeded ? 'succeeded' : 'failed' }, seconds),

@@ -5,7 +5,7 @@ import { AppError } from '../errors/app-error';
 import { judgeHead, type ContentRules } from '../images/content-rules';
 import { inspectHead, type HeadInspection } from '../images/image-inspection';
 import type { ImageRepository } from '../images/image-repository';
-import type { ImageService, WrittenUpload } from '../images/image-service';
+import type { ImageService, UploadLedger, WrittenUpload } from '../images/image-service';
 import { receiveChunks, type ChunkSink } from './chunk-receiver';
 import type { UploadStateDocument, UploadStateRepository } from './upload-state-repository';
 
@@ -169,11 +169,21 @@ export function createResumableUploads(
     };
   }
 
+  function ledgerOf(state: UploadStateDocument, owner: string): UploadLedger {
+    const { _id: oid, length } = state;
+    return {
+      earlierCopyId: state.copyId?.toHexString(),
+      recordCopy: async (copyId) => {
+        if (!(await states.recordCopy(oid, owner, new ObjectId(copyId)))) throw new LeaseLostError(`lost the lease on upload ${oid.toHexString()}`);
+      },
+      settle: (image) => states.finish(oid, owner, length, new ObjectId(image.id)),
+    };
+  }
+
   async function finish(state: UploadStateDocument, owner: string, seen: Omit<WrittenUpload, keyof UploadFacts>): Promise<number> {
     const { _id: oid, length, chunkSize, filename } = state;
     try {
-      const { image } = await images.adopt({ id: oid.toHexString(), filename, length, chunkSize, ...seen });
-      await states.finish(oid, owner, length, new ObjectId(image.id));
+      await images.adopt({ id: oid.toHexString(), filename, length, chunkSize, ...seen }, ledgerOf(state, owner));
       return length;
     } catch (error) {
       if (error instanceof AppError) {

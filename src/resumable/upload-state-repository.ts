@@ -22,9 +22,11 @@ export interface UploadStateDocument {
   readonly lease?: Lease | null;
   /** The image the upload became; set once it is finished. */
   readonly imageId?: ObjectId;
+  /** With STRIP_METADATA, the file its bytes are being copied into without their metadata, recorded before the copy's first byte. */
+  readonly copyId?: ObjectId;
 }
 
-export type NewUploadState = Omit<UploadStateDocument, 'lease' | 'imageId'>;
+export type NewUploadState = Omit<UploadStateDocument, 'lease' | 'imageId' | 'copyId'>;
 
 /** A lease is free when nobody holds it or its holder let it lapse (a crashed or stalled instance). */
 const leaseIsFree = (now: Date) => ({ $or: [{ lease: null }, { 'lease.until': { $lt: now } }] });
@@ -41,6 +43,8 @@ export interface UploadStateRepository {
   /** Records the bytes stored so far and renews the lease; false when the lease was lost. */
   checkpoint(id: ObjectId, owner: string, offset: number, until: Date): Promise<boolean>;
   release(id: ObjectId, owner: string, offset: number): Promise<void>;
+  /** Records the file a finish is about to copy the upload into; false when the lease was lost. */
+  recordCopy(id: ObjectId, owner: string, copyId: ObjectId): Promise<boolean>;
   finish(id: ObjectId, owner: string, offset: number, imageId: ObjectId): Promise<void>;
   /** The stored part of chunk `n`, to be completed by the next bytes. */
   readChunk(id: ObjectId, n: number): Promise<Buffer>;
@@ -93,6 +97,10 @@ export function createUploadStateRepository(db: Db, bucketName: string): UploadS
     },
     release: async (id, owner, offset) => {
       await uploads.updateOne({ _id: id, 'lease.owner': owner }, { $set: { offset, lease: null } });
+    },
+    recordCopy: async (id, owner, copyId) => {
+      const { matchedCount } = await uploads.updateOne({ _id: id, 'lease.owner': owner }, { $set: { copyId } });
+      return matchedCount === 1;
     },
     finish: async (id, owner, offset, imageId) => {
       await uploads.updateOne({ _id: id, 'lease.owner': owner }, { $set: { offset, imageId, lease: null } });

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { MongoError } from 'mongodb';
 import type { Logger } from '../logger';
 import { CorruptFileError } from '../images/gridfs-chunk-stream';
 import type { ImageCache } from '../images/image-cache';
@@ -10,13 +9,14 @@ import type { ImageRecord } from '../images/image-repository';
 import type { TransformationOutcome } from '../observability/metrics';
 import type { TransformationLimiter } from './transformation-limiter';
 import { OUTPUT_FORMATS, type ResolvedTransformation } from './transformation-resolution';
-import { variantKey, type VariantRepository } from './variant-repository';
-import { createTransformer, explainTransformationError, transformedFacts, watchFailure } from './variant-transformer';
+import { variantKey, type VariantRepository, type VariantUpload } from './variant-repository';
+import { transform } from './variant-transformer';
 
 export interface VariantServiceOptions {
   readonly maxPixels: number;
   readonly logger: Logger;
-  readonly cache: Pick<ImageCache, 'getRecord' | 'setRecord'>;
+  /** A variant made here goes into it whole, so that its first answer needs no read back. */
+  readonly cache: Pick<ImageCache, 'getRecord' | 'setRecord' | 'setBody'>;
   /** Reads originals, through the cache. */
   readonly originals: Pick<ImageReader, 'readContent'>;
   readonly onTransformation: (format: string, outcome: TransformationOutcome) => void;
@@ -32,11 +32,6 @@ export interface VariantService {
   obtain(original: ImageRecord, transformation: ResolvedTransformation): Promise<ImageRecord>;
 }
 
-/** A failure of the database, passed on to sharp when the original's stream broke. */
-function isDatabaseError(error: unknown): boolean {
-  return error instanceof MongoError || error instanceof CorruptFileError;
-}
-
 /** The name a saved variant gets: the original's, with the extension of what it now is. */
 function variantFilename(original: ImageRecord, transformation: ResolvedTransformation): string {
   const stem = original.filename.replace(/\.[^.]*$/, '');
@@ -48,18 +43,19 @@ function variantEntityTag(original: ImageRecord, params: string): string {
   return createHash('sha256').update(`${original.entityTag}?${params}`).digest('hex');
 }
 
-function hashing(hash: ReturnType<typeof createHash>): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-}
-
-async function openOriginal(originals: VariantServiceOptions['originals'], original: ImageRecord): Promise<Readable> {
+/**
+ * The original whole, in one buffer of its exact size: sharp needs it whole before it decodes
+ * anything, and gathering the chunks here holds it once, where a stream into sharp holds the
+ * chunks and then their concatenation.
+ */
+async function readOriginal(originals: VariantServiceOptions['originals'], original: ImageRecord): Promise<Buffer> {
   const content = await originals.readContent(original);
-  return content.kind === 'bytes' ? Readable.from([content.bytes]) : content.stream;
+  if (content.kind === 'bytes') return content.bytes;
+  const bytes = Buffer.allocUnsafe(original.size);
+  let filled = 0;
+  for await (const part of content.stream) filled += (part as Buffer).copy(bytes, filled);
+  if (filled !== original.size) throw new CorruptFileError(`image ${original.id} gave ${filled} of its ${original.size} bytes`);
+  return bytes;
 }
 
 export function createVariantService(repository: VariantRepository, options: VariantServiceOptions): VariantService {
@@ -76,33 +72,32 @@ export function createVariantService(repository: VariantRepository, options: Var
 
   /**
    * The file is complete before it is claimed, so a claimed variant is always readable; the
-   * file that loses the claim is removed and the winner answered instead.
+   * file that loses the claim is removed and the winner answered instead. The winner made here
+   * is cached with its bytes, so its first answer is sent from memory.
    */
   async function make(original: ImageRecord, transformation: ResolvedTransformation): Promise<ImageRecord> {
     const { format, canonical: params } = transformation;
-    const filename = variantFilename(original, transformation);
-    const { contentType } = OUTPUT_FORMATS[format];
-    const upload = repository.openUpload({ originalId: original.id, params, filename, contentType });
-    const transformer = createTransformer(transformation, { maxPixels });
-    const facts = transformedFacts(transformer);
-    const sharpFailure = watchFailure(transformer);
-    const hash = createHash('sha256');
+    let upload: VariantUpload | undefined;
     try {
-      await pipeline(await openOriginal(originals, original), transformer, hashing(hash), upload.stream);
+      const variant = await transform(await readOriginal(originals, original), transformation, { maxPixels });
+      const { contentType } = OUTPUT_FORMATS[format];
+      upload = repository.openUpload({ originalId: original.id, params, filename: variantFilename(original, transformation), contentType });
+      await pipeline(Readable.from([variant.bytes]), upload.stream);
       const stored = await upload.claim({
-        ...(await facts),
-        sha256: hash.digest('hex'),
+        width: variant.width,
+        height: variant.height,
+        sha256: createHash('sha256').update(variant.bytes).digest('hex'),
         entityTag: variantEntityTag(original, params),
       });
       const outcome = stored.fileId === upload.fileId ? 'stored' : 'duplicate';
-      if (outcome === 'duplicate') await removeQuietly(upload.fileId);
+      if (outcome === 'stored') cache.setBody(stored.id, variant.bytes);
+      else await removeQuietly(upload.fileId);
       onTransformation(format, outcome);
       return stored;
     } catch (error) {
       onTransformation(format, 'failed');
-      await removeQuietly(upload.fileId);
-      const failure = sharpFailure();
-      throw explainTransformationError(error, failure !== undefined && failure === error && !isDatabaseError(error), maxPixels);
+      if (upload) await removeQuietly(upload.fileId);
+      throw error;
     }
   }
 

@@ -1,4 +1,4 @@
-import sharp, { type OutputInfo, type Sharp } from 'sharp';
+import sharp from 'sharp';
 import { AppError } from '../errors/app-error';
 import { OUTPUT_FORMATS, type ResolvedTransformation } from './transformation-resolution';
 
@@ -7,62 +7,48 @@ export interface TransformerOptions {
   readonly maxPixels: number;
 }
 
-/** What sharp says once the variant is written. */
-export interface TransformedFacts {
+/** A variant as sharp wrote it. */
+export interface TransformedImage {
+  readonly bytes: Buffer;
   readonly width: number;
   /** Of one frame, for an animation. */
   readonly height: number;
-}
-
-/**
- * A sharp stream that reads an original and writes its variant: EXIF orientation applied,
- * sRGB, no metadata (sharp keeps none unless told to), never larger than the original unless
- * `enlarge`. All frames are read only when the output format can hold them.
- */
-export function createTransformer(transformation: ResolvedTransformation, { maxPixels }: TransformerOptions): Sharp {
-  const { width, height, fit, enlarge, format, quality } = transformation;
-  const animated = OUTPUT_FORMATS[format].animated;
-  const transformer = sharp({ limitInputPixels: maxPixels, animated, pages: animated ? -1 : 1 })
-    .rotate()
-    .toColourspace('srgb');
-  if (width !== undefined || height !== undefined) {
-    transformer.resize({ width, height, fit, withoutEnlargement: !enlarge });
-  }
-  return transformer.toFormat(format, quality === undefined ? {} : { quality });
-}
-
-/** Resolves with the variant's dimensions once sharp has written it. */
-export function transformedFacts(transformer: Sharp): Promise<TransformedFacts> {
-  return new Promise((resolve) => {
-    transformer.once('info', (info: OutputInfo) => {
-      resolve({ width: info.width, height: info.pageHeight ?? info.height });
-    });
-  });
 }
 
 /** sharp's words for an input over `limitInputPixels`. */
 const PIXEL_LIMIT_MESSAGE = /exceeds pixel limit/i;
 
 /**
- * Remembers what sharp itself failed with, to tell it from the failures of the streams around
- * it (the database), which sharp repeats when they destroy it.
- */
-export function watchFailure(transformer: Sharp): () => unknown {
-  let failure: unknown;
-  transformer.on('error', (error: unknown) => {
-    failure ??= error;
-  });
-  return () => failure;
-}
-
-/**
  * An original sharp cannot decode (uploads check only its header) or that has too many pixels
- * is the client's to know about; anything else is ours.
+ * is the client's to know about.
  */
-export function explainTransformationError(error: unknown, fromSharp: boolean, maxPixels: number): unknown {
-  if (!fromSharp || !(error instanceof Error)) return error;
+function notTransformable(error: unknown, maxPixels: number): unknown {
+  if (!(error instanceof Error)) return error;
   const detail = PIXEL_LIMIT_MESSAGE.test(error.message)
     ? `The image has more than ${maxPixels} pixels (MAX_PIXELS, all frames counted) to decode`
     : `The image cannot be decoded (${error.message.trim()})`;
   return new AppError('image-not-transformable', `${detail}; it is served only as uploaded.`, { cause: error });
+}
+
+/**
+ * Makes the variant of an original held whole in memory: EXIF orientation applied, sRGB, no
+ * metadata (sharp keeps none unless told to), never larger than the original unless `enlarge`.
+ * All frames are read only when the output format can hold them. sharp gets the original as
+ * one buffer, as it would gather a stream into one anyway, and JPEG shrink-on-load works the same.
+ */
+export async function transform(original: Buffer, transformation: ResolvedTransformation, { maxPixels }: TransformerOptions): Promise<TransformedImage> {
+  const { width, height, fit, enlarge, format, quality } = transformation;
+  const animated = OUTPUT_FORMATS[format].animated;
+  const transformer = sharp(original, { limitInputPixels: maxPixels, animated, pages: animated ? -1 : 1 })
+    .rotate()
+    .toColourspace('srgb');
+  if (width !== undefined || height !== undefined) {
+    transformer.resize({ width, height, fit, withoutEnlargement: !enlarge });
+  }
+  try {
+    const { data, info } = await transformer.toFormat(format, quality === undefined ? {} : { quality }).toBuffer({ resolveWithObject: true });
+    return { bytes: data, width: info.width, height: info.pageHeight ?? info.height };
+  } catch (error) {
+    throw notTransformable(error, maxPixels);
+  }
 }

@@ -30,6 +30,11 @@ export async function uploadToOurs(baseUrl: string, files: readonly Buffer[]): P
   return ids;
 }
 
+/** Deletes one image (and its variants) from our server. */
+export async function deleteFromOurs(baseUrl: string, id: string): Promise<void> {
+  await expectStatus(await fetch(`${baseUrl}/image/${id}`, { method: 'DELETE' }), 204, `DELETE /image/${id}`);
+}
+
 /** Uploads `files` in requests of `perRequest` files, `concurrency` requests at a time; their ids, in order. */
 export async function uploadManyToOurs(
   baseUrl: string,

@@ -1,15 +1,22 @@
 import type { BenchImage } from './images';
 import type { Measurement } from './measure';
 import {
+  AT_ONCE_SCENARIO,
+  FIRST_AVIF_SCENARIO,
+  FIRST_WEBP_SCENARIO,
   getScenario,
   OURS,
   OURS_MULTIPART_ONE,
   OURS_NO_CACHE,
+  OURS_SAME_SIZE_ORIGINAL,
+  OURS_STORED_VARIANT,
   OURS_TUS_ONE,
   RESUMABLE_SCENARIO,
   REVALIDATION_SCENARIO,
   SCALE_FEW,
   SCALE_MANY,
+  SHARP_LIMIT,
+  STORED_VARIANT_SCENARIO,
   UPLOAD_SCENARIO,
 } from './scenarios';
 import { MIB } from './settings';
@@ -19,14 +26,16 @@ export interface RowKey {
   readonly scenario: string;
 }
 
-export interface Target {
-  readonly name: string;
-  readonly minRatio: number;
-  readonly maxPeakMemoryBytes?: number;
-}
+/** The ratio bound: at least `minRatio` where more is better (rates), at most `maxRatio` where less is (latency). */
+export type Target =
+  | { readonly name: string; readonly minRatio: number; readonly maxPeakMemoryBytes?: number }
+  | { readonly name: string; readonly maxRatio: number };
 
-/** What a comparison divides: reads compare requests served, uploads the bytes taken in. */
-export type Metric = 'requestsPerSecond' | 'megabytesPerSecond';
+/**
+ * What a comparison divides: reads compare requests served, uploads the bytes taken in, first
+ * requests of a variant their median latency, transformations at once their peak memory.
+ */
+export type Metric = 'requestsPerSecond' | 'megabytesPerSecond' | 'p50Ms' | 'peakMemoryBytes';
 
 /** A row measured against the row that is its limit. */
 export interface Comparison {
@@ -88,6 +97,25 @@ export function comparisonsFor(images: readonly BenchImage[]): Comparison[] {
       metric: 'megabytesPerSecond',
       target: { name: 'resumable upload throughput', minRatio: 0.8 },
     },
+    ...variantComparisons(),
+  ];
+}
+
+function variantComparisons(): Comparison[] {
+  const againstSharp = (scenario: string): Pick<Comparison, 'subject' | 'limit'> => ({
+    subject: { server: OURS, scenario },
+    limit: { server: SHARP_LIMIT, scenario },
+  });
+  return [
+    { ...againstSharp(FIRST_WEBP_SCENARIO), metric: 'p50Ms', target: { name: 'first request, WebP', maxRatio: 1.15 } },
+    { ...againstSharp(FIRST_AVIF_SCENARIO), metric: 'p50Ms', target: { name: 'first request, AVIF', maxRatio: 1.15 } },
+    {
+      subject: { server: OURS_STORED_VARIANT, scenario: STORED_VARIANT_SCENARIO },
+      limit: { server: OURS_SAME_SIZE_ORIGINAL, scenario: STORED_VARIANT_SCENARIO },
+      metric: 'requestsPerSecond',
+      target: { name: 'stored variant reads', minRatio: 0.95 },
+    },
+    { ...againstSharp(AT_ONCE_SCENARIO), metric: 'peakMemoryBytes' },
   ];
 }
 
@@ -97,6 +125,7 @@ export function findRow(measurements: readonly Measurement[], key: RowKey): Meas
 
 function meetsTarget(subject: Measurement | undefined, ratio: number | undefined, target: Target): boolean {
   if (!subject || ratio === undefined || subject.errors > 0) return false;
+  if ('maxRatio' in target) return ratio <= target.maxRatio;
   const withinMemory = target.maxPeakMemoryBytes === undefined || subject.peakMemoryBytes < target.maxPeakMemoryBytes;
   return ratio >= target.minRatio && withinMemory;
 }
@@ -105,7 +134,8 @@ export function evaluate(measurements: readonly Measurement[], comparison: Compa
   const subject = findRow(measurements, comparison.subject);
   const limit = findRow(measurements, comparison.limit);
   const { metric } = comparison;
-  const ratio = subject && limit && limit[metric] > 0 ? subject[metric] / limit[metric] : undefined;
+  const [subjectValue, limitValue] = [subject?.[metric] ?? null, limit?.[metric] ?? null];
+  const ratio = subjectValue !== null && limitValue !== null && limitValue > 0 ? subjectValue / limitValue : undefined;
   if (!comparison.target) return { ...comparison, ratio };
   return { ...comparison, ratio, pass: meetsTarget(subject, ratio, comparison.target) };
 }

@@ -5,7 +5,7 @@ import ts from 'typescript';
 const SERVERS_DIR = path.join(__dirname, 'servers');
 export const NODE_MODULES = path.resolve(__dirname, '..', '..', 'node_modules');
 
-export type ServerScriptName = 'memory-limit' | 'gridfs-limit' | 'tutorial-peer' | 'pipe-upload-limit';
+export type ServerScriptName = 'memory-limit' | 'gridfs-limit' | 'tutorial-peer' | 'pipe-upload-limit' | 'sharp-limit';
 export type ServerScripts = Readonly<Record<ServerScriptName, string>>;
 
 const COMPILER_OPTIONS: ts.CompilerOptions = {
@@ -32,5 +32,6 @@ export async function compileServers(outDir: string): Promise<ServerScripts> {
     'gridfs-limit': script('gridfs-limit'),
     'tutorial-peer': script('tutorial-peer'),
     'pipe-upload-limit': script('pipe-upload-limit'),
+    'sharp-limit': script('sharp-limit'),
   };
 }

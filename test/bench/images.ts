@@ -51,3 +51,20 @@ export async function makeUploadPng(totalBytes: number): Promise<Buffer> {
   const head = await noisePng(16, 16);
   return Buffer.concat([head, randomBytes(totalBytes - head.length)]);
 }
+
+/**
+ * A JPEG as a camera makes one, at quality 90: smooth shapes (noise scaled up) with a fine
+ * grain over them, so that it compresses like a photo (12 MP: about 4 MB) rather than like
+ * pure noise or a flat colour.
+ */
+export async function makePhotoJpeg(width: number, height: number): Promise<Buffer> {
+  const shapes = await sharp(randomBytes(200 * 150 * 3), { raw: { width: 200, height: 150, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel: 'cubic' })
+    .raw()
+    .toBuffer();
+  const grain = randomBytes(shapes.length);
+  for (let index = 0; index < shapes.length; index++) {
+    shapes[index] = Math.max(0, Math.min(255, (shapes[index] ?? 0) + ((grain[index] ?? 0) & 31) - 16));
+  }
+  return sharp(shapes, { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+}

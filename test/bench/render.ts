@@ -17,21 +17,30 @@ function formatLatency(ms: number | null): string {
 
 const formatRatio = (ratio: number | undefined): string => (ratio === undefined ? 'n/a' : ratio.toFixed(2));
 
+const METRIC_UNITS: Readonly<Record<ComparisonResult['metric'], string>> = {
+  requestsPerSecond: '',
+  megabytesPerSecond: ' (MB/s)',
+  p50Ms: ' (p50)',
+  peakMemoryBytes: ' (peak memory)',
+};
+
 function ratioCell(row: Measurement, comparison: ComparisonResult | undefined, scale: ScaleResult): string {
   if (row.scenario === SCALE_MANY) {
     const times = scale.lowerBounds ? '×≥' : '×';
     return `p50 ${times}${formatRatio(scale.p50Ratio)}, p99 ${times}${formatRatio(scale.p99Ratio)} of 100 stored`;
   }
   if (!comparison) return '';
-  const unit = comparison.metric === 'megabytesPerSecond' ? ' (MB/s)' : '';
+  const unit = METRIC_UNITS[comparison.metric];
   return `${formatRatio(comparison.ratio)} of ${comparison.limit.server}${unit}`;
 }
 
 function targetCell(comparison: ComparisonResult | undefined): string {
   const target = comparison?.target;
   if (!target) return '';
+  const verdict = comparison.pass === true ? 'PASS' : 'FAIL';
+  if ('maxRatio' in target) return `${verdict} (≤ ${target.maxRatio.toFixed(2)})`;
   const memory = target.maxPeakMemoryBytes === undefined ? '' : `, < ${target.maxPeakMemoryBytes / MIB} MiB`;
-  return `${comparison.pass === true ? 'PASS' : 'FAIL'} (≥ ${target.minRatio.toFixed(2)}${memory})`;
+  return `${verdict} (≥ ${target.minRatio.toFixed(2)}${memory})`;
 }
 
 function cells(row: Measurement, comparisons: readonly ComparisonResult[], scale: ScaleResult): string[] {

@@ -1,12 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
-import { comparisonsFor, evaluate, scaleResult, type ComparisonResult, type ScaleResult } from './comparisons';
+import { comparisonsFor, evaluate, findRow, scaleResult, type ComparisonResult, type ScaleResult } from './comparisons';
 import type { BenchImage } from './images';
 import type { Measurement } from './measure';
 import { renderTable, renderTargets } from './render';
 import { scenarioOrder, SERVER_ORDER } from './scenarios';
-import { WARMUP_SECONDS, type Settings } from './settings';
+import { isFullRun, WARMUP_SECONDS, type Settings } from './settings';
 
 const RESULTS_DIR = path.join(__dirname, 'results');
 
@@ -33,7 +33,7 @@ function ordered(measurements: readonly Measurement[], images: readonly BenchIma
 function describeRun(facts: RunFacts, seconds: number): string {
   const sizes = facts.images.map((image) => `${image.label} = ${image.bytes.length} B`).join(', ');
   return [
-    `Run ${facts.startedAt.toISOString()}, ${seconds.toFixed(0)} s in all; node ${process.version}, ${cpus().length} cores; ${facts.database}.`,
+    `Run ${facts.startedAt.toISOString()}, ${seconds.toFixed(0)} s in all; node ${process.version}, ${cpus().length} cores; ${facts.database}; phases: ${facts.settings.phases.join(', ')}.`,
     `wrk -t1 --latency: reads -c64 for ${facts.settings.seconds} s after a ${WARMUP_SECONDS} s warm-up; uploads -c16 for ${facts.settings.uploadSeconds} s. Images: ${sizes}.`,
     'MB/s (10^6 B): responses for reads; for uploads, the bytes the server read (`rchar` in `/proc/<pid>/io`). Peak memory: VmHWM during the measured run.',
     'Errors: non-2xx-or-3xx answers, socket errors and timeouts as wrk counted them. A target also needs 0 errors.',
@@ -42,7 +42,9 @@ function describeRun(facts: RunFacts, seconds: number): string {
 
 export function buildReport(measurements: readonly Measurement[], facts: RunFacts): Report {
   const rows = ordered(measurements, facts.images);
-  const comparisons = comparisonsFor(facts.images).map((comparison) => evaluate(rows, comparison));
+  // A run of some phases only compares what it measured.
+  const measured = comparisonsFor(facts.images).filter((comparison) => findRow(rows, comparison.subject) !== undefined);
+  const comparisons = measured.map((comparison) => evaluate(rows, comparison));
   const scale = scaleResult(rows);
   const seconds = (Date.now() - facts.startedAt.getTime()) / 1000;
   const markdown = [
@@ -72,6 +74,8 @@ export async function writeReport(report: Report, facts: RunFacts): Promise<void
     comparisons: report.comparisons,
     scale: report.scale,
   };
-  await writeFile(path.join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
-  await writeFile(path.join(RESULTS_DIR, 'latest.md'), report.markdown);
+  // A run of some phases leaves the published results of the last full run alone.
+  const name = isFullRun(facts.settings) ? 'latest' : 'phases';
+  await writeFile(path.join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  await writeFile(path.join(RESULTS_DIR, `${name}.md`), report.markdown);
 }

@@ -9,8 +9,9 @@ import { measureOursCold, measureOursHot } from './phases/ours-reads';
 import { measureScale } from './phases/scale';
 import { measureResumable } from './phases/resumable';
 import { measureUploads } from './phases/uploads';
+import { measureVariants } from './phases/variants';
 import { buildReport, writeReport } from './report';
-import { readSettings } from './settings';
+import { readSettings, type Phase } from './settings';
 import { assertWrkInstalled, WrkMissingError } from './wrk';
 import { createWorkspace, type Workspace } from './workspace';
 
@@ -19,7 +20,7 @@ async function step<T>(title: string, work: () => Promise<T>): Promise<T> {
   return work();
 }
 
-async function measureAll(context: BenchContext): Promise<Measurement[]> {
+async function measureReads(context: BenchContext): Promise<Measurement[]> {
   const hot = await step('ours, hot reads and 304', () => measureOursHot(context));
   return [
     ...hot.measurements,
@@ -27,10 +28,21 @@ async function measureAll(context: BenchContext): Promise<Measurement[]> {
     ...(await step('ours, cold reads', () => measureOursCold(context, hot.ids))),
     ...(await step('gridfs-limit', () => measureGridFsLimit(context, hot.ids))),
     ...(await step('tutorial-peer', () => measureTutorialPeer(context))),
-    ...(await step('uploads', () => measureUploads(context))),
-    ...(await step('resumable uploads', () => measureResumable(context))),
-    ...(await step('scale check', () => measureScale(context))),
   ];
+}
+
+const PHASE_RUNS: Readonly<Record<Phase, (context: BenchContext) => Promise<Measurement[]>>> = {
+  reads: measureReads,
+  uploads: (context) => step('uploads', () => measureUploads(context)),
+  resumable: (context) => step('resumable uploads', () => measureResumable(context)),
+  scale: (context) => step('scale check', () => measureScale(context)),
+  variants: (context) => step('variants', () => measureVariants(context)),
+};
+
+async function measureAll(context: BenchContext): Promise<Measurement[]> {
+  const measurements: Measurement[] = [];
+  for (const phase of context.settings.phases) measurements.push(...(await PHASE_RUNS[phase](context)));
+  return measurements;
 }
 
 async function benchmark(workspace: Workspace, database: BenchDatabase, startedAt: Date): Promise<void> {

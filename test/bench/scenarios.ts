@@ -11,6 +11,16 @@ export const RESUMABLE_SCENARIO = 'upload 50 MiB, one client';
 export const OURS_MULTIPART_ONE = 'ours, multipart';
 export const OURS_TUS_ONE = 'ours, tus 5 MiB PATCHes';
 
+export const SHARP_LIMIT = 'sharp-limit';
+export const FIRST_WEBP_SCENARIO = 'first GET, 1024w WebP of 12 MP JPEG';
+export const FIRST_AVIF_SCENARIO = 'first GET, 1024w AVIF of 12 MP JPEG';
+export const STORED_VARIANT_SCENARIO = 'GET stored 1024w WebP variant';
+export const OURS_STORED_VARIANT = 'ours, the variant';
+export const OURS_SAME_SIZE_ORIGINAL = 'ours, original of its bytes';
+/** Transformations at once in the memory scenario: the default TRANSFORM_CONCURRENCY on this machine's 2 cores, set explicitly. */
+export const TRANSFORMATIONS_AT_ONCE = 2;
+export const AT_ONCE_SCENARIO = `${TRANSFORMATIONS_AT_ONCE} × 50 MP JPEG → 1024w WebP at once`;
+
 export const SCALE_FEW_IMAGES = 100;
 export const SCALE_MANY_IMAGES = 10_000;
 export const scaleScenario = (stored: number): string => `GET 2 KiB of ${stored.toLocaleString('en-US')}`;
@@ -19,13 +29,27 @@ export const SCALE_MANY = scaleScenario(SCALE_MANY_IMAGES);
 
 /** Rows print in this order: scenarios first, then servers, each limit just above what it bounds. */
 export function scenarioOrder(images: readonly BenchImage[]): string[] {
-  return [...images.map(getScenario), REVALIDATION_SCENARIO, UPLOAD_SCENARIO, RESUMABLE_SCENARIO, SCALE_FEW, SCALE_MANY];
+  return [
+    ...images.map(getScenario),
+    REVALIDATION_SCENARIO,
+    UPLOAD_SCENARIO,
+    RESUMABLE_SCENARIO,
+    SCALE_FEW,
+    SCALE_MANY,
+    FIRST_WEBP_SCENARIO,
+    FIRST_AVIF_SCENARIO,
+    STORED_VARIANT_SCENARIO,
+    AT_ONCE_SCENARIO,
+  ];
 }
 
 export const SERVER_ORDER: readonly string[] = [
   'memory-limit',
   'pipe-upload-limit',
+  SHARP_LIMIT,
+  OURS_SAME_SIZE_ORIGINAL,
   OURS,
+  OURS_STORED_VARIANT,
   OURS_MULTIPART_ONE,
   OURS_TUS_ONE,
   'tutorial-peer',

@@ -133,9 +133,9 @@ const xmpPacket =
  * An image as a phone leaves it: a Display P3 ICC profile, EXIF orientation 6 (turn a quarter
  * clockwise), the photographer's name and GPS position in EXIF, and XMP.
  */
-export async function makeImageWithPersonalMetadata(format: 'jpeg' | 'png' | 'webp'): Promise<Buffer> {
-  const pixels = randomBytes(64 * 48 * 3);
-  return sharp(pixels, { raw: { width: 64, height: 48, channels: 3 } })
+export async function makeImageWithPersonalMetadata(format: 'jpeg' | 'png' | 'webp', width = 64, height = 48): Promise<Buffer> {
+  const pixels = randomBytes(width * height * 3);
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
     .toFormat(format)
     .withIccProfile('p3')
     .withMetadata({ orientation: 6 })

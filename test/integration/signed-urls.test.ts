@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import request from 'supertest';
@@ -60,6 +61,17 @@ describe('signed read URLs', () => {
     expectProblem(expired, 403, 'invalid-signature');
     expect(expired.body).toMatchObject({ detail: expect.stringContaining('expired') as unknown });
     expect(withCacheBuster.status).toBe(200);
+  });
+
+  test('when a signed URL that was served expires, then the same URL is refused: its signature is checked on every read', async () => {
+    const id = await uploadedId();
+    const expiresAt = nowSeconds() + 1;
+    const url = signUrl(SIGNING_KEY, `/image/${id}`, 'w=300', expiresAt);
+    expect((await request(api.app).get(url)).status).toBe(200);
+
+    await sleep((expiresAt + 1) * 1000 - Date.now());
+
+    expectProblem(await request(api.app).get(url), 403, 'invalid-signature');
   });
 
   test('when a signed URL asks more than MAX_VARIANT_PIXELS, then it answers 400 naming the size', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import request from 'supertest';
 import { download, onlyUploadedImage, upload } from '../helpers/http';
@@ -181,6 +182,19 @@ describe('a stored variant', () => {
     expect(part.bytes).toEqual(first.bytes.subarray(10, 20));
     expect(part.headers['content-range']).toBe(`bytes 10-19/${first.bytes.length}`);
     expectProblem(beyond, 416, 'range-not-satisfiable');
+  });
+
+  test('when a variant is made, then its first answer, sent from memory, is exactly what was stored, with its hash', async () => {
+    const url = await uploaded(await makeImage('jpeg', 400, 300), 'fresh.jpg');
+
+    const first = await download(api.app, `${url}?w=128&format=webp`);
+
+    expect(first.status).toBe(200);
+    const [stored] = await api.variantRepository.listOf(url.replace('/image/', ''));
+    if (!stored) throw new Error('no variant was stored');
+    const storedBytes = Buffer.concat((await api.variantRepository.openContent(stored.record).toArray()) as Buffer[]);
+    expect(first.bytes.equals(storedBytes)).toBe(true);
+    expect(stored.record.sha256).toBe(createHash('sha256').update(storedBytes).digest('hex'));
   });
 
   test('when twenty first requests for one variant arrive at once, then it is made once and stored once', async () => {

@@ -12,6 +12,11 @@ const rulesByType: Partial<Record<ImageType, () => FormatRules>> = {
   webp: webpRules,
 };
 
+/** Whether images of this type carry metadata the filter removes; others are stored as they come. */
+export function hasMetadataRules(type: ImageType): boolean {
+  return rulesByType[type] !== undefined;
+}
+
 /** A filter that removes the metadata of an image of this type; other types pass as they are. */
 export function createMetadataFilter(type: ImageType): MetadataFilter {
   const rules = rulesByType[type];
