@@ -1,3 +1,5 @@
+import { required } from './dom';
+
 /**
  * The API key, kept in this tab's sessionStorage only: it goes out in an Authorization header,
  * never in a URL, and is gone when the tab closes.
@@ -21,7 +23,7 @@ export function createApiKeyPrompt(
   form: HTMLFormElement,
   onChange: (hasKey: boolean) => void,
 ): ApiKeyPrompt {
-  const input = form.elements.namedItem('api-key') as HTMLInputElement;
+  const input = required('api-key', HTMLInputElement);
   const reason = form.querySelector<HTMLElement>('.key-reason');
   const saved = form.querySelector<HTMLElement>('.key-saved');
   const forget = form.querySelector<HTMLButtonElement>('.key-forget');

@@ -127,8 +127,13 @@ export function createUploader({ target, note, settings, apiKey, list, onBatchDo
     if (!finished.has(file.id)) rows.get(file.id)?.cancelled();
     rows.delete(file.id);
   });
+  // Only tus uploads wait for the network; a multipart one is retried a few times, then refused.
   window.addEventListener('offline', () => {
-    for (const file of uppy.getFiles()) if (file.progress.uploadStarted && !file.progress.uploadComplete && !file.error) rows.get(file.id)?.waitingForNetwork();
+    for (const file of uppy.getFiles()) {
+      if (isResumable(file) && file.progress.uploadStarted && !file.progress.uploadComplete && !file.error) {
+        rows.get(file.id)?.waitingForNetwork();
+      }
+    }
   });
   // Finished files leave Uppy, so that the same file may be dropped again; their lines stay.
   uppy.on('complete', ({ successful = [], failed = [] }) => {
