@@ -17,6 +17,8 @@ import type { Lifecycle } from './health/lifecycle';
 import type { Metrics } from './observability/metrics';
 import { createRequestObserver, type RequestObserver } from './observability/request-observer';
 import { createDocsRouter } from './openapi/docs-router';
+import { createClientSettingsRouter } from './page/client-settings';
+import { createPageRouter } from './page/page-router';
 import type { VariantRepository } from './variants/variant-repository';
 import { createTransformationLimiter } from './variants/transformation-limiter';
 import { createVariantService } from './variants/variant-service';
@@ -125,6 +127,8 @@ function buildParts(
     res.type(metrics.registry.contentType).send(await metrics.render());
   });
   app.use(createDocsRouter());
+  app.use(createClientSettingsRouter(config));
+  app.use(createPageRouter());
   app.use(routeNotFound);
   app.use(problemResponder(logger));
   return { express: app, readImage, observe };

@@ -105,6 +105,19 @@ const schemas: Record<string, Schema> = {
     },
     additionalProperties: false,
   },
+  ClientSettings: {
+    type: 'object',
+    description: 'What a client should know before it uploads or builds read URLs',
+    required: ['apiKeyRequired', 'maxFileSize', 'allowedTypes', 'variantSizes', 'signedUrlsRequired'],
+    properties: {
+      apiKeyRequired: { type: 'boolean', description: 'API_KEYS is set: uploads and deletes need a key' },
+      maxFileSize: { type: 'integer', minimum: 1, description: 'MAX_FILE_SIZE' },
+      allowedTypes: { type: 'array', items: { type: 'string' }, description: 'ALLOWED_TYPES as media types' },
+      variantSizes: { type: 'array', items: { type: 'integer', minimum: 1 }, description: 'VARIANT_SIZES, smallest first' },
+      signedUrlsRequired: { type: 'boolean', description: 'REQUIRE_SIGNED_URLS: image reads need a signed URL' },
+    },
+    additionalProperties: false,
+  },
   ImageId: { type: 'string', pattern: '^[0-9a-f]{24}$' },
   Health: {
     type: 'object',
@@ -381,6 +394,23 @@ const paths = {
       operationId: 'docs',
       summary: 'Swagger UI for this document',
       responses: { '200': { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } } },
+    },
+  },
+  '/client-settings': {
+    get: {
+      operationId: 'clientSettings',
+      summary: 'Whether uploads need an API key, the upload limits and the variant sizes, for the web page and other clients',
+      responses: { '200': json('The settings', ref('ClientSettings')) },
+    },
+  },
+  '/': {
+    get: {
+      operationId: 'webPage',
+      summary: 'The web page: upload with progress and resume, and a gallery (its scripts and styles are under /assets/)',
+      responses: {
+        '200': { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } },
+        ...problems('route-not-found'),
+      },
     },
   },
 };

@@ -202,3 +202,17 @@ export function webpChunkTypes(webp: Buffer): string[] {
   }
   return types;
 }
+
+/**
+ * A picture worth a screenshot, the same bytes every time: a diagonal gradient between two
+ * colours with a light disc, drawn from SVG by sharp.
+ */
+export async function makeGradient(format: Format, from: string, to: string, width = 640, height = 427): Promise<Buffer> {
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
+    `<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="${from}"/>` +
+    `<stop offset="1" stop-color="${to}"/></linearGradient></defs>` +
+    `<rect width="100%" height="100%" fill="url(#g)"/>` +
+    `<circle cx="${width * 0.7}" cy="${height * 0.35}" r="${height * 0.18}" fill="#fff" fill-opacity="0.55"/></svg>`;
+  return sharp(Buffer.from(svg)).toFormat(format).toBuffer();
+}

@@ -55,7 +55,7 @@ export interface UploadedThrough {
 /** One PNG uploaded through a server's port as a browser form sends it; anything but 201 fails the test. */
 export async function uploadThrough(baseUrl: string, bytes: Buffer, filename = 'sent.png'): Promise<UploadedThrough> {
   const form = new FormData();
-  form.append('images', new Blob([bytes], { type: 'image/png' }), filename);
+  form.append('images', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), filename);
   const response = await fetch(`${baseUrl}/image/upload`, { method: 'POST', body: form });
   if (response.status !== 201) throw new Error(`upload answered ${response.status}: ${await response.text()}`);
   const body = (await response.json()) as { images: UploadedThrough[] };

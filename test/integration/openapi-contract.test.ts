@@ -99,6 +99,8 @@ describe('the OpenAPI document', () => {
     ['200', 'GET', '/healthz', async () => request(api.app).get('/healthz')],
     ['200', 'GET', '/readyz', async () => request(api.app).get('/readyz')],
     ['200', 'GET', '/metrics', async () => request(api.app).get('/metrics')],
+    ['200', 'GET', '/client-settings', async () => request(api.app).get('/client-settings')],
+    ['200', 'GET', '/', async () => request(api.app).get('/')],
   ])('when a request gets %s from %s %s, then the answer matches the document', async (status, method, path, send) => {
     const response = await send();
 

@@ -1,0 +1,42 @@
+import { Router } from 'express';
+import type { Config } from '../config';
+import { imageTypes } from '../images/image-inspection';
+
+export type ClientSettingsConfig = Pick<
+  Config,
+  'apiKeys' | 'maxFileSize' | 'allowedTypes' | 'variantSizes' | 'requireSignedUrls'
+>;
+
+/** What a client should know before it uploads or builds read URLs; never a key, only whether one is needed. */
+export interface ClientSettings {
+  readonly apiKeyRequired: boolean;
+  readonly maxFileSize: number;
+  /** Media types, as a file picker's `accept` takes them. */
+  readonly allowedTypes: readonly string[];
+  /** The widths (and heights) an unsigned read URL may ask a variant in. */
+  readonly variantSizes: readonly number[];
+  readonly signedUrlsRequired: boolean;
+}
+
+export function clientSettingsOf(config: ClientSettingsConfig): ClientSettings {
+  return Object.freeze({
+    apiKeyRequired: config.apiKeys.length > 0,
+    maxFileSize: config.maxFileSize,
+    allowedTypes: Object.freeze(config.allowedTypes.map((type) => imageTypes[type].contentType)),
+    variantSizes: config.variantSizes,
+    signedUrlsRequired: config.requireSignedUrls,
+  });
+}
+
+/**
+ * `GET /client-settings`: the web page asks it whether to show the API key field and which
+ * variant widths its srcset may list; any other client may ask it too.
+ */
+export function createClientSettingsRouter(config: ClientSettingsConfig): Router {
+  const settings = clientSettingsOf(config);
+  const router = Router();
+  router.get('/client-settings', (_req, res) => {
+    res.set('Cache-Control', 'no-cache').json(settings);
+  });
+  return router;
+}
