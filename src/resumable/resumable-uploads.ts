@@ -1,4 +1,5 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import { ObjectId } from 'mongodb';
 import { AppError } from '../errors/app-error';
@@ -18,6 +19,9 @@ export const RESUMABLE_CHUNK_SIZE = 256 * 1024;
 
 /** How long a lease holds unless renewed: as long as a crashed instance can keep an upload busy. */
 const LEASE_MS = 30_000;
+
+/** How long a termination waits for a PATCH on this instance to stop before it answers 423. */
+const STOP_WAIT_MS = 5_000;
 
 /** The stored offset is written, and the lease renewed, at most this often while bytes arrive. */
 const CHECKPOINT_EVERY_MS = 1000;
@@ -117,6 +121,12 @@ export function createResumableUploads(
    * once more at the end instead (on FerretDB, that read costs more than the upload itself).
    */
   const seenBytes = new LRUCache<string, SeenBytes>({ max: HASHES_KEPT, ttl: expiryMs });
+  /**
+   * PATCHes writing on this instance, by upload id. A termination stops the one it finds and
+   * waits for it to let go of the lease, so that a client cancelling its own upload (abort the
+   * PATCH, then DELETE) is answered at once rather than with 423 until the server notices.
+   */
+  const writers = new Map<string, { readonly stop: () => void; readonly ended: Promise<unknown> }>();
 
   async function claim(oid: ObjectId, owner: string): Promise<UploadStateDocument> {
     const claimed = await states.claim(oid, owner, new Date(Date.now() + LEASE_MS));
@@ -139,7 +149,7 @@ export function createResumableUploads(
     readonly head: () => HeadInspection | undefined;
   }
 
-  function sinkFor(oid: ObjectId, owner: string, length: number, seen: Pick<SeenBytes, 'hash' | 'head'> | undefined): Sink {
+  function sinkFor(oid: ObjectId, owner: string, length: number, seen: Pick<SeenBytes, 'hash' | 'head'> | undefined, stopped: AbortSignal): Sink {
     let lastCheckpoint = Date.now();
     let leaseLost = false;
     let received = 0;
@@ -150,6 +160,7 @@ export function createResumableUploads(
       head: () => head,
       readStored: async (n, length) => (await states.readChunk(oid, n)).subarray(0, length),
       put: async (n, data, replacing, stored) => {
+        if (stopped.aborted) throw notFound(oid.toHexString());
         if (leaseLost) throw new LeaseLostError(`lost the lease on upload ${oid.toHexString()}`);
         if (Date.now() - lastCheckpoint >= CHECKPOINT_EVERY_MS) {
           lastCheckpoint = Date.now();
@@ -163,6 +174,7 @@ export function createResumableUploads(
         }
       },
       seen: (part) => {
+        if (stopped.aborted) throw notFound(oid.toHexString());
         received += part.length;
         hash?.update(part);
       },
@@ -204,8 +216,21 @@ export function createResumableUploads(
       if (state.imageId) return state.offset;
       throw new AppError('upload-offset-mismatch', `The upload has ${state.offset} bytes stored, not ${offset}.`);
     }
+    const stopping = new AbortController();
+    const receiving = receiveClaimed(state, owner, body, stopping.signal);
+    writers.set(id, { stop: () => stopping.abort(), ended: receiving.catch(() => undefined) });
+    try {
+      return await receiving;
+    } finally {
+      writers.delete(id);
+    }
+  }
+
+  async function receiveClaimed(state: UploadStateDocument, owner: string, body: AsyncIterable<unknown>, stopped: AbortSignal): Promise<number> {
+    const { _id: oid, offset } = state;
+    const id = oid.toHexString();
     const seen = resumeSeen(id, offset);
-    const sink = sinkFor(oid, owner, state.length, seen);
+    const sink = sinkFor(oid, owner, state.length, seen, stopped);
     const { stored, failure } = await receiveChunks(body, offset, state.chunkSize, sink);
     if (seen) seenBytes.set(id, { offset: offset + sink.received(), hash: seen.hash, head: sink.head() });
     if (failure === undefined && stored === state.length) {
@@ -241,8 +266,16 @@ export function createResumableUploads(
     return toState(state);
   }
 
+  async function stopWriter(id: string): Promise<void> {
+    const writer = writers.get(id);
+    if (!writer) return;
+    writer.stop();
+    await Promise.race([writer.ended, delay(STOP_WAIT_MS, undefined, { ref: false })]);
+  }
+
   async function terminate(id: string): Promise<void> {
     const oid = parseUploadId(id);
+    await stopWriter(id);
     const owner = randomUUID();
     const state = await claim(oid, owner);
     if (state.imageId) {

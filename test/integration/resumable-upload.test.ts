@@ -165,6 +165,42 @@ describe('resumable uploads with tus', () => {
     expect(sha256((await download(running.api.app, imageUrl ?? '')).bytes)).toBe(sha256(bytes));
   });
 
+  test('when an upload is terminated while a PATCH is still sending to it, then that PATCH is stopped and the upload is gone', async () => {
+    // Ten seconds of sending at this pace: the upload cannot finish before the DELETE, however slow the machine.
+    const bytes = await makeLargePng(8 * MIB);
+    const path = await createUpload(bytes.length);
+    const statesBefore = await uploadStates();
+    const sending = patchTrickling(path, bytes);
+    expect(await eventually(() => chunksOf(path), (chunks) => chunks > 0)).toBeGreaterThan(0);
+
+    const response = await fetch(`${baseUrl()}${path}`, { method: 'DELETE', headers: TUS_HEADERS });
+
+    expect(response.status).toBe(204);
+    expect((await sending).ok).toBe(false);
+    expect(await chunksOf(path)).toBe(0);
+    expect(await uploadStates()).toBe(statesBefore - 1);
+  });
+
+  /** A PATCH that sends its body 16 KiB at a time, 20 ms apart; answers its status, 0 when cut off. */
+  async function patchTrickling(path: string, body: Buffer): Promise<{ ok: boolean; status: number }> {
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        await sleep(20);
+        controller.enqueue(body.subarray(sent, sent + 16 * 1024));
+        sent += 16 * 1024;
+        if (sent >= body.length) controller.close();
+      },
+    });
+    const headers = { ...TUS_HEADERS, 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream', 'Content-Length': String(body.length) };
+    try {
+      const answer = await fetch(`${baseUrl()}${path}`, { method: 'PATCH', headers, body: stream, duplex: 'half' });
+      return { ok: answer.ok, status: answer.status };
+    } catch {
+      return { ok: false, status: 0 };
+    }
+  }
+
   /** A PATCH that sends its first bytes, then waits to be told to send the rest. */
   function patchStalled(path: string, body: Buffer, first: Buffer): { finish: () => Promise<void> } {
     let release: () => void = () => undefined;
