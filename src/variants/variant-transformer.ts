@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import { AppError } from '../errors/app-error';
 import { OUTPUT_FORMATS, type ResolvedTransformation } from './transformation-resolution';
 
@@ -39,6 +38,9 @@ function notTransformable(error: unknown, maxPixels: number): unknown {
 export async function transform(original: Buffer, transformation: ResolvedTransformation, { maxPixels }: TransformerOptions): Promise<TransformedImage> {
   const { width, height, fit, enlarge, format, quality } = transformation;
   const animated = OUTPUT_FORMATS[format].animated;
+  // Loaded on the first transformation: sharp and libvips hold about 19 MiB once loaded, which a
+  // server that only stores and serves originals (and each upload's peak memory) is spared.
+  const { default: sharp } = await import('sharp');
   const transformer = sharp(original, { limitInputPixels: maxPixels, animated, pages: animated ? -1 : 1 })
     .rotate()
     .toColourspace('srgb');
