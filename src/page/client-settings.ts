@@ -1,22 +1,12 @@
 import { Router } from 'express';
 import type { Config } from '../config';
 import { imageTypes } from '../images/image-inspection';
+import type { ClientSettings } from './client-settings-contract';
 
 export type ClientSettingsConfig = Pick<
   Config,
   'apiKeys' | 'maxFileSize' | 'allowedTypes' | 'variantSizes' | 'requireSignedUrls'
 >;
-
-/** What a client should know before it uploads or builds read URLs; never a key, only whether one is needed. */
-export interface ClientSettings {
-  readonly apiKeyRequired: boolean;
-  readonly maxFileSize: number;
-  /** Media types, as a file picker's `accept` takes them. */
-  readonly allowedTypes: readonly string[];
-  /** The widths (and heights) an unsigned read URL may ask a variant in. */
-  readonly variantSizes: readonly number[];
-  readonly signedUrlsRequired: boolean;
-}
 
 export function clientSettingsOf(config: ClientSettingsConfig): ClientSettings {
   return Object.freeze({

@@ -57,6 +57,25 @@ export function uploadMetadata(values: Record<string, string>): string {
     .join(',');
 }
 
+/** Creates an upload by hand, as a raw tus client does; answers its path, `/image/uploads/<id>`. */
+export async function createRawUpload(baseUrl: string, length: number, filename: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/image/uploads`, {
+    method: 'POST',
+    headers: { ...TUS_HEADERS, 'Upload-Length': String(length), 'Upload-Metadata': uploadMetadata({ filename }) },
+  });
+  expect(response.status).toBe(201);
+  return response.headers.get('location') ?? '';
+}
+
+/** One PATCH of `bytes` at `offset`, sent whole. */
+export function patchRaw(baseUrl: string, path: string, offset: number, bytes: Buffer): Promise<Response> {
+  return fetch(`${baseUrl}${path}`, {
+    method: 'PATCH',
+    headers: { ...TUS_HEADERS, 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' },
+    body: bytes,
+  });
+}
+
 export interface PartialPatch {
   readonly port: number;
   /** The upload's path, `/image/uploads/<id>`. */

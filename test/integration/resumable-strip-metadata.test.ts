@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { download } from '../helpers/http';
 import { carriesPersonalMetadata, makeImage, makeImageWithPersonalMetadata, sha256, withCommentAndIptc } from '../helpers/images';
 import { useListeningTestApp } from '../helpers/server';
-import { TUS_HEADERS, tusUpload, uploadMetadata } from '../helpers/tus';
+import { createRawUpload, patchRaw, TUS_HEADERS, tusUpload } from '../helpers/tus';
 
 const KIB = 1024;
 
@@ -45,22 +45,9 @@ describe('resumable uploads with STRIP_METADATA=true', () => {
     expect(chunkOwners.sort()).toEqual([...imageIds].sort());
   }
 
-  async function createUpload(length: number): Promise<string> {
-    const response = await fetch(`${baseUrl()}/image/uploads`, {
-      method: 'POST',
-      headers: { ...TUS_HEADERS, 'Upload-Length': String(length), 'Upload-Metadata': uploadMetadata({ filename: 'phone.jpg' }) },
-    });
-    expect(response.status).toBe(201);
-    return response.headers.get('location') ?? '';
-  }
+  const createUpload = (length: number) => createRawUpload(baseUrl(), length, 'phone.jpg');
 
-  function patch(path: string, offset: number, bytes: Buffer): Promise<Response> {
-    return fetch(`${baseUrl()}${path}`, {
-      method: 'PATCH',
-      headers: { ...TUS_HEADERS, 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' },
-      body: bytes,
-    });
-  }
+  const patch = (path: string, offset: number, bytes: Buffer) => patchRaw(baseUrl(), path, offset, bytes);
 
   beforeEach(async () => {
     await running.api.db.collection('images.files').deleteMany({});

@@ -4,7 +4,7 @@ import { countChunks } from '../helpers/chunks';
 import { download, upload } from '../helpers/http';
 import { makeImage, makeLargePng, sha256 } from '../helpers/images';
 import { useListeningTestApp } from '../helpers/server';
-import { answerOf, patchCutOff, TUS_HEADERS, tusUpload, uploadMetadata } from '../helpers/tus';
+import { answerOf, createRawUpload, patchCutOff, patchRaw, TUS_HEADERS, tusUpload, uploadMetadata } from '../helpers/tus';
 import { eventually } from '../helpers/wait';
 
 const MIB = 1024 * 1024;
@@ -14,27 +14,14 @@ describe('resumable uploads with tus', () => {
   const baseUrl = () => `http://127.0.0.1:${running.server.port}`;
   const uploadStates = () => running.api.db.collection('images.uploads').countDocuments();
 
-  async function createUpload(length: number): Promise<string> {
-    const response = await fetch(`${baseUrl()}/image/uploads`, {
-      method: 'POST',
-      headers: { ...TUS_HEADERS, 'Upload-Length': String(length), 'Upload-Metadata': uploadMetadata({ filename: 'cut.png' }) },
-    });
-    expect(response.status).toBe(201);
-    return response.headers.get('location') ?? '';
-  }
+  const createUpload = (length: number) => createRawUpload(baseUrl(), length, 'cut.png');
 
   const chunksOf = (path: string) => countChunks(running.api.db, 'images', new ObjectId(path.split('/').at(-1)));
 
   const offsetOf = async (path: string) =>
     Number((await fetch(`${baseUrl()}${path}`, { method: 'HEAD', headers: TUS_HEADERS })).headers.get('upload-offset'));
 
-  function patch(path: string, offset: number, bytes: Buffer): Promise<Response> {
-    return fetch(`${baseUrl()}${path}`, {
-      method: 'PATCH',
-      headers: { ...TUS_HEADERS, 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' },
-      body: bytes,
-    });
-  }
+  const patch = (path: string, offset: number, bytes: Buffer) => patchRaw(baseUrl(), path, offset, bytes);
 
   test('when OPTIONS asks, then the protocol, its extensions and MAX_FILE_SIZE are announced', async () => {
     const response = await fetch(`${baseUrl()}/image/uploads`, { method: 'OPTIONS' });

@@ -1,12 +1,8 @@
 /** The API as the page uses it: same origin, JSON in, problem+json details out. */
 
-export interface ClientSettings {
-  readonly apiKeyRequired: boolean;
-  readonly maxFileSize: number;
-  readonly allowedTypes: readonly string[];
-  readonly variantSizes: readonly number[];
-  readonly signedUrlsRequired: boolean;
-}
+import type { ClientSettings } from '../../src/page/client-settings-contract';
+
+export type { ClientSettings };
 
 export interface ImageInfo {
   readonly id: string;
