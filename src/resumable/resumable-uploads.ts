@@ -107,6 +107,8 @@ class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
 }
 
+const leaseLostOn = (oid: ObjectId) => new LeaseLostError(`lost the lease on upload ${oid.toHexString()}`);
+
 export function createResumableUploads(
   states: UploadStateRepository,
   images: ImageService,
@@ -161,11 +163,11 @@ export function createResumableUploads(
       readStored: async (n, length) => (await states.readChunk(oid, n)).subarray(0, length),
       put: async (n, data, replacing, stored) => {
         if (stopped.aborted) throw notFound(oid.toHexString());
-        if (leaseLost) throw new LeaseLostError(`lost the lease on upload ${oid.toHexString()}`);
+        if (leaseLost) throw leaseLostOn(oid);
         if (Date.now() - lastCheckpoint >= CHECKPOINT_EVERY_MS) {
           lastCheckpoint = Date.now();
           leaseLost = !(await states.checkpoint(oid, owner, stored, new Date(lastCheckpoint + LEASE_MS)));
-          if (leaseLost) throw new LeaseLostError(`lost the lease on upload ${oid.toHexString()}`);
+          if (leaseLost) throw leaseLostOn(oid);
         }
         await states.putChunk(oid, n, data, replacing);
         if (seen && n === 0 && (data.length === RESUMABLE_CHUNK_SIZE || data.length === length)) {
@@ -186,7 +188,7 @@ export function createResumableUploads(
     return {
       earlierCopyId: state.copyId?.toHexString(),
       recordCopy: async (copyId) => {
-        if (!(await states.recordCopy(oid, owner, new ObjectId(copyId)))) throw new LeaseLostError(`lost the lease on upload ${oid.toHexString()}`);
+        if (!(await states.recordCopy(oid, owner, new ObjectId(copyId)))) throw leaseLostOn(oid);
       },
       settle: (image) => states.finish(oid, owner, length, new ObjectId(image.id)),
     };
