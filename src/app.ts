@@ -15,7 +15,7 @@ import type { Logger } from './logger';
 import { createHealthRouter } from './health/health-router';
 import type { Lifecycle } from './health/lifecycle';
 import type { Metrics } from './observability/metrics';
-import { createRequestObserver, type RequestObserver } from './observability/request-observer';
+import { createRequestObserver, REQUEST_ID_HEADER, type RequestObserver } from './observability/request-observer';
 import { createDocsRouter } from './openapi/docs-router';
 import { createClientSettingsRouter } from './page/client-settings';
 import { createPageRouter } from './page/page-router';
@@ -112,7 +112,7 @@ function buildParts(
   app.disable('etag');
   if (observeInExpress) {
     app.use((req, res, next) => {
-      observe(req, res);
+      res.setHeader(REQUEST_ID_HEADER, observe(req, res));
       next();
     });
   }
@@ -161,15 +161,19 @@ function leanImageId(req: IncomingMessage): string | undefined {
 export function createApp(deps: AppDependencies): RequestListener {
   const { express: app, readImage, observe } = buildParts(deps, false);
   return (req: IncomingMessage, res: ServerResponse) => {
-    observe(req, res);
-    const answer = (error: unknown) => sendProblem(deps.logger, error, req, res);
+    const requestId = observe(req, res);
+    const answer = (error: unknown) => {
+      if (!res.headersSent) res.setHeader(REQUEST_ID_HEADER, requestId);
+      sendProblem(deps.logger, error, req, res);
+    };
     try {
       const id = leanImageId(req);
       if (id === undefined) {
+        res.setHeader(REQUEST_ID_HEADER, requestId);
         app(req, res);
         return;
       }
-      readImage(req, res, id).catch(answer);
+      readImage(req, res, id, { [REQUEST_ID_HEADER]: requestId }).catch(answer);
     } catch (error) {
       answer(error);
     }

@@ -57,7 +57,7 @@ export function inlineDisposition(original: string, contentType: string): string
 
 export interface Representation {
   readonly validators: Validators;
-  /** What a 200 or 206 for the image carries besides its type, length and range. */
+  /** What a 200 or 206 for the image carries besides its length and range. */
   readonly headers: Readonly<Record<string, string>>;
   /** What a 304 must repeat of a 200 (RFC 9110, 15.4.5), and no more: revalidations are most of the traffic. */
   readonly notModifiedHeaders: Readonly<Record<string, string>>;
@@ -71,6 +71,7 @@ function representationHeaders(image: ImageRecord, validators: Validators): Reco
     'Accept-Ranges': 'bytes',
     'X-Content-Type-Options': 'nosniff',
     'Content-Disposition': inlineDisposition(image.filename, image.contentType),
+    'Content-Type': image.contentType,
   };
 }
 

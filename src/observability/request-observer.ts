@@ -8,13 +8,18 @@ import { routeOf } from './route-of';
 /** Ids from a proxy or client are kept when they are short and plain, so they cannot forge log lines. */
 const CLIENT_REQUEST_ID = /^[\w.:@-]{1,128}$/;
 
-export type RequestObserver = (req: IncomingMessage, res: ServerResponse) => void;
+export const REQUEST_ID_HEADER = 'X-Request-Id';
 
-function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
+/**
+ * Starts observing a request and returns its id, which the answer must carry in
+ * `X-Request-Id`: the caller sets it, because a header set before `writeHead` sends every
+ * other header through `setHeader` too, which costs a 304 a tenth of its time.
+ */
+export type RequestObserver = (req: IncomingMessage, res: ServerResponse) => string;
+
+function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
-  const id = typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
-  res.setHeader('X-Request-Id', id);
-  return id;
+  return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 function uploadOutcome(res: ServerResponse): UploadOutcome {
@@ -116,7 +121,7 @@ export function createRequestObserver(logger: Logger, metrics: Metrics): Request
   return (req, res) => {
     const url = req.url ?? '';
     const exchange: Exchange = {
-      id: requestIdFor(req, res),
+      id: requestIdOf(req),
       url,
       route: routeOf(url),
       startedAt: process.hrtime.bigint(),
@@ -125,5 +130,6 @@ export function createRequestObserver(logger: Logger, metrics: Metrics): Request
     };
     // 'close' comes once per response, after 'finish' or on its own when the connection drops.
     res.on('close', () => record(res, exchange));
+    return exchange.id;
   };
 }
