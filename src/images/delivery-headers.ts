@@ -59,7 +59,10 @@ export interface Representation {
   readonly validators: Validators;
   /** What a 200 or 206 for the image carries besides its length and range. */
   readonly headers: Readonly<Record<string, string>>;
-  /** What a 304 must repeat of a 200 (RFC 9110, 15.4.5), and no more: revalidations are most of the traffic. */
+  /**
+   * What a 304 must repeat of a 200 (RFC 9110, 15.4.5), and no more: revalidations are most
+   * of the traffic, and with an ETag there the RFC asks not to send Last-Modified again.
+   */
   readonly notModifiedHeaders: Readonly<Record<string, string>>;
 }
 
@@ -86,11 +89,7 @@ export function representationOf(image: ImageRecord): Representation {
     representation = {
       validators,
       headers,
-      notModifiedHeaders: {
-        ETag: validators.etag,
-        'Last-Modified': validators.lastModified,
-        'Cache-Control': CACHE_CONTROL,
-      },
+      notModifiedHeaders: { ETag: validators.etag, 'Cache-Control': CACHE_CONTROL },
     };
     representations.set(image, representation);
   }

@@ -38,7 +38,7 @@ describe('caching headers', () => {
     });
   });
 
-  test('when If-None-Match names the ETag, then 304 with no body and the same validators', async () => {
+  test('when If-None-Match names the ETag, then 304 with no body, the same ETag and no Last-Modified', async () => {
     const image = await store(await makeImage('jpeg'));
     const first = await request(api.app).get(image.url);
 
@@ -48,6 +48,8 @@ describe('caching headers', () => {
     expect(response.text).toBe('');
     expect(response.headers.etag).toBe(first.headers.etag);
     expect(response.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    // RFC 9110, 15.4.5: with an ETag in the 304, Last-Modified is not sent again.
+    expect(response.headers['last-modified']).toBeUndefined();
   });
 
   test('when If-None-Match names another ETag, then the whole image', async () => {
