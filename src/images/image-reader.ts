@@ -12,6 +12,10 @@ export type ImageContent =
 /** Reads images for delivery: small ones from memory once warm, large ones streamed from GridFS. */
 export interface ImageReader {
   find(id: string): Promise<ImageRecord>;
+  /** The record if this instance holds it in memory, without waiting on anything: reads of hot images answer at once. */
+  cachedRecord(id: string): ImageRecord | undefined;
+  /** The record from the database, kept in memory after; for when `cachedRecord` had none. */
+  load(id: string): Promise<ImageRecord>;
   /** The whole image, or the bytes of `range`; a stream is returned once its first bytes are there. */
   readContent(image: ImageRecord, range?: ByteRange): Promise<ImageContent>;
 }
@@ -42,13 +46,15 @@ export function createImageReader(repository: ImageSource, cache: ImageCache): I
 
   const notFound = (id: string) => new AppError('image-not-found', `There is no image with id ${id}.`);
 
-  async function find(id: string): Promise<ImageRecord> {
-    const cached = cache.getRecord(id);
-    if (cached) return cached;
+  async function load(id: string): Promise<ImageRecord> {
     const image = await repository.findById(id);
     if (!image) throw notFound(id);
     cache.setRecord(image);
     return image;
+  }
+
+  async function find(id: string): Promise<ImageRecord> {
+    return cache.getRecord(id) ?? load(id);
   }
 
   function loadBody(image: ImageRecord): Promise<Buffer> {
@@ -92,5 +98,5 @@ export function createImageReader(repository: ImageSource, cache: ImageCache): I
     return { kind: 'stream', stream: await openStream(image, range) };
   }
 
-  return { find, readContent };
+  return { find, cachedRecord: (id) => cache.getRecord(id), load, readContent };
 }
