@@ -193,16 +193,18 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
     }
   }
 
-  async function deliverVariant(
+  function deliverVariant(
     req: IncomingMessage,
     res: ServerResponse,
     original: ImageRecord,
     transformation: Transformation,
     common: Headers,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const resolved = resolveTransformation(transformation, original.contentType, req.headers);
-    const variant = await readers.variants.obtain(original, resolved);
-    await deliver(req, res, variant, readers.variantContent, resolved.negotiated ? varyingOnAccept(common) : common);
+    const extra = resolved.negotiated ? varyingOnAccept(common) : common;
+    const sendVariant = (variant: ImageRecord) => deliver(req, res, variant, readers.variantContent, extra);
+    const cached = readers.variants.cached(original, resolved);
+    return cached ? sendVariant(cached) : readers.variants.obtain(original, resolved).then(sendVariant);
   }
 
   /**

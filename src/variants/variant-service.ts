@@ -25,9 +25,12 @@ export interface VariantServiceOptions {
 }
 
 export interface VariantService {
+  /** The variant's record if this instance holds it in memory, without waiting on anything. */
+  cached(original: ImageRecord, transformation: ResolvedTransformation): ImageRecord | undefined;
   /**
-   * The stored variant of `original`, made and stored now if this is the first request for
-   * it. Concurrent first requests in this process share one transformation.
+   * The stored variant of `original`, for when `cached` had none: read, or made and stored now
+   * if this is the first request for it. Concurrent first requests in this process share one
+   * transformation.
    */
   obtain(original: ImageRecord, transformation: ResolvedTransformation): Promise<ImageRecord>;
 }
@@ -109,8 +112,6 @@ export function createVariantService(repository: VariantRepository, options: Var
 
   function obtain(original: ImageRecord, transformation: ResolvedTransformation): Promise<ImageRecord> {
     const key = variantKey(original.id, transformation.canonical);
-    const cached = cache.getRecord(key);
-    if (cached) return Promise.resolve(cached);
     let pending = inFlight.get(key);
     if (!pending) {
       pending = findOrMake(original, transformation, key).finally(() => inFlight.delete(key));
@@ -119,5 +120,8 @@ export function createVariantService(repository: VariantRepository, options: Var
     return pending;
   }
 
-  return { obtain };
+  return {
+    cached: (original, transformation) => cache.getRecord(variantKey(original.id, transformation.canonical)),
+    obtain,
+  };
 }
