@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { settledWithin } from '../deadline';
+import { latestResponses } from './latest-responses';
 
 export interface DrainOutcome {
   /** Requests still unanswered when the time ran out; their connections were cut. */
@@ -20,33 +21,24 @@ function closeAfterAnswer(res: ServerResponse): void {
   if (!res.headersSent) res.setHeader('Connection', 'close');
 }
 
-/**
- * Must be called before the server accepts its first connection, so that every request is seen.
- * Connections are watched rather than responses: a listener on every response costs a 304
- * about a twentieth of its time.
- */
+/** Must be called before the server accepts its first connection, so that every request is seen. */
 export function watchConnectionsForDrain(server: Server): ConnectionDrain {
   const connections = new Set<Socket>();
-  const latestResponses = new WeakMap<Socket, ServerResponse>();
-  let draining = false;
+  const latestResponse = latestResponses(server);
   server.on('connection', (socket: Socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
   });
-  // Ahead of the app's own listener, which may answer at once.
-  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (draining) closeAfterAnswer(res);
-    latestResponses.set(req.socket, res);
-  });
 
   function unanswered(): ServerResponse[] {
     return [...connections]
-      .map((socket) => latestResponses.get(socket))
+      .map(latestResponse)
       .filter((res): res is ServerResponse => res !== undefined && !res.writableFinished);
   }
 
   async function drain(timeoutMs: number): Promise<DrainOutcome> {
-    draining = true;
+    // Ahead of the app's own listener, which may answer at once: requests that still arrive close their connection.
+    server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => closeAfterAnswer(res));
     unanswered().forEach(closeAfterAnswer);
     // Since Node 19, close() also ends the keep-alive connections that sit idle.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Config } from '../config';
 import { AppError } from '../errors/app-error';
 import { problemBody } from '../errors/problem-responder';
+import { latestResponses } from './latest-responses';
 
 export type HttpServerSettings = Pick<Config, 'headersTimeoutSeconds' | 'requestTimeoutSeconds'>;
 
@@ -50,11 +51,9 @@ export function createHttpServer(listener: RequestListener, settings: HttpServer
     { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(headersTimeout, requestTimeout) / 4 },
     listener,
   );
-  // The latest response of each connection, with no listener on it: one per response costs a 304 a twentieth of its time.
-  const responses = new WeakMap<Duplex, ServerResponse>();
-  server.on('request', (req, res: ServerResponse) => responses.set(req.socket, res));
+  const latestResponse = latestResponses(server);
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    answerClientError(error, socket, responses.get(socket));
+    answerClientError(error, socket, latestResponse(socket));
   });
   return server;
 }
