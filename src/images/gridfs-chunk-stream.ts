@@ -2,11 +2,13 @@ import { Readable } from 'node:stream';
 import type { Binary, Collection, ObjectId } from 'mongodb';
 
 /**
- * Chunks fetched per round trip. GridFSBucket's own read stream leaves the batch size to the
- * server, which sends up to 16 MiB per batch on MongoDB and all remaining chunks on FerretDB:
- * that much memory per download, for every download in flight. Four chunks keep it near 1 MiB.
+ * Bytes fetched per round trip, at most. GridFSBucket's own read stream leaves the batch size to
+ * the server, which sends up to 16 MiB per batch on MongoDB and all remaining chunks on FerretDB:
+ * that much memory per download, for every download in flight. 2 MiB still fetch a file of up to
+ * eight default-sized chunks in one query, as GridFSBucket does; each query costs the database
+ * more than the bytes it returns.
  */
-const CHUNKS_PER_BATCH = 4;
+const BATCH_BYTES = 2 * 1024 * 1024;
 
 export interface ChunkDocument {
   readonly files_id: ObjectId;
@@ -41,10 +43,13 @@ async function* chunksOf(
 ): AsyncGenerator<Uint8Array> {
   const first = Math.floor(range.start / file.chunkSize);
   const last = Math.floor(range.end / file.chunkSize);
+  const count = last - first + 1;
+  // With the limit, the server closes the cursor with the last chunk instead of waiting for one more getMore.
+  const batchSize = Math.min(count, Math.max(1, Math.floor(BATCH_BYTES / file.chunkSize)));
   const cursor = chunks
     .find(
       { files_id: file.id, n: { $gte: first, $lte: last } },
-      { batchSize: CHUNKS_PER_BATCH, projection: { _id: 0, n: 1, data: 1 } },
+      { limit: count, batchSize, projection: { _id: 0, n: 1, data: 1 } },
     )
     .sort({ n: 1 });
   let expected = first;
