@@ -4,8 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { LRUCache } from 'lru-cache';
 import { AppError } from '../errors/app-error';
 import { corsReadHeaders, type CorsOrigins } from '../http/cors';
-import { parseTransformationQuery, type Transformation, type TransformationRules } from '../variants/transformation';
-import { resolveTransformation } from '../variants/transformation-resolution';
+import { parseTransformationQuery, type TransformationRules } from '../variants/transformation';
+import { resolverOf, type TransformationResolver } from '../variants/transformation-resolution';
 import type { VariantService } from '../variants/variant-service';
 import { representationOf } from './delivery-headers';
 import type { ByteRange } from './gridfs-chunk-stream';
@@ -87,9 +87,9 @@ const PARSED_QUERIES_KEPT = 1000;
 /** Longer queries are parsed every time, so that the memo stays small whatever clients send. */
 const LONGEST_QUERY_KEPT = 256;
 
-/** A query parsed under the unsigned or the signed rules; `transformation` undefined when it asks none. */
+/** A query parsed under the unsigned or the signed rules; `resolve` undefined when it asks no transformation. */
 interface ParsedQuery {
-  readonly transformation: Transformation | undefined;
+  readonly resolve: TransformationResolver | undefined;
 }
 
 /** A negotiated answer names Accept beside what CORS may already vary on. */
@@ -122,24 +122,25 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
   const parsedQueries = new LRUCache<string, ParsedQuery>({ max: PARSED_QUERIES_KEPT });
 
   /**
-   * The transformation the query asks for; undefined without a query and signatures not
-   * required, at no cost. The signature is checked on every request (it may expire), the
-   * parameters parsed once per query.
+   * The transformation the query asks for, to be resolved against an original; undefined
+   * without a query and signatures not required, at no cost. The signature is checked on every
+   * request (it may expire), the parameters parsed once per query.
    */
-  function transformationOf(url: string | undefined, imageId: string): Transformation | undefined {
+  function resolverForUrl(url: string | undefined, imageId: string): TransformationResolver | undefined {
     const query = queryOf(url) ?? (requireSignedUrls ? '' : undefined);
     if (query === undefined) return undefined;
     const withSignature = signingKey !== undefined && isSigned(new URLSearchParams(query), imageId);
     const key = `${withSignature ? 'signed' : 'unsigned'}?${query}`;
     const known = parsedQueries.get(key);
-    if (known) return known.transformation;
+    if (known) return known.resolve;
     const parsed = parseTransformationQuery(new URLSearchParams(query), withSignature ? signed : unsigned);
     if (parsed !== undefined && !parsed.ok) {
       const { parameter, reason } = parsed.invalid;
       throw new AppError('invalid-transformation', `${parameter} ${reason}.`);
     }
-    if (query.length <= LONGEST_QUERY_KEPT) parsedQueries.set(key, { transformation: parsed?.value });
-    return parsed?.value;
+    const resolve = parsed && resolverOf(parsed.value);
+    if (query.length <= LONGEST_QUERY_KEPT) parsedQueries.set(key, { resolve });
+    return resolve;
   }
 
   async function sendContent(
@@ -197,10 +198,10 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
     req: IncomingMessage,
     res: ServerResponse,
     original: ImageRecord,
-    transformation: Transformation,
+    resolve: TransformationResolver,
     common: Headers,
   ): Promise<void> | undefined {
-    const resolved = resolveTransformation(transformation, original.contentType, req.headers);
+    const resolved = resolve(original.contentType, req.headers);
     const extra = resolved.negotiated ? varyingOnAccept(common) : common;
     const sendVariant = (variant: ImageRecord) => deliver(req, res, variant, readers.variantContent, extra);
     const cached = readers.variants.cached(original, resolved);
@@ -213,10 +214,10 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
    */
   function answer(req: IncomingMessage, res: ServerResponse, id: string, common: Headers): Promise<void> | undefined {
     const imageId = parseImageId(id);
-    const transformation = transformationOf(req.url, imageId);
+    const resolve = resolverForUrl(req.url, imageId);
     const answerFor = (original: ImageRecord) =>
-      transformation
-        ? deliverVariant(req, res, original, transformation, common)
+      resolve
+        ? deliverVariant(req, res, original, resolve, common)
         : deliver(req, res, original, readers.originals, common);
     const cached = readers.originals.cachedRecord(imageId);
     return cached ? answerFor(cached) : readers.originals.load(imageId).then(answerFor);

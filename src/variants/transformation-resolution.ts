@@ -92,3 +92,34 @@ export function resolveTransformation(
   const resolved = { width, height, fit, enlarge, format, quality };
   return { width, height, fit, enlarge, format, quality, negotiated, canonical: canonicalQuery(resolved) };
 }
+
+/** Per parsed query: the types of originals it was asked of, and for `auto` the Accept headers too. */
+const RESOLUTIONS_KEPT = 32;
+/** Longer Accept headers are negotiated every time, so that what is kept stays small. */
+const LONGEST_ACCEPT_KEPT = 256;
+
+export type TransformationResolver = (
+  originalContentType: string,
+  headers: Pick<IncomingHttpHeaders, 'accept'>,
+) => ResolvedTransformation;
+
+/**
+ * `resolveTransformation` for one transformation, remembering its answers: a page asks the same
+ * variant of many originals of one type, from browsers that send the same Accept header, and
+ * resolving again costs a stored variant's read about a microsecond.
+ */
+export function resolverOf(transformation: Transformation): TransformationResolver {
+  const known = new Map<string, ResolvedTransformation>();
+  const negotiated = transformation.format === 'auto';
+  return (originalContentType, headers) => {
+    const accept = headers.accept ?? '';
+    if (negotiated && accept.length > LONGEST_ACCEPT_KEPT) return resolveTransformation(transformation, originalContentType, headers);
+    const key = negotiated ? `${originalContentType} ${accept}` : originalContentType;
+    let resolved = known.get(key);
+    if (resolved === undefined) {
+      resolved = resolveTransformation(transformation, originalContentType, headers);
+      if (known.size < RESOLUTIONS_KEPT) known.set(key, resolved);
+    }
+    return resolved;
+  };
+}

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../src/config';
 import { parsePresets, parseTransformationQuery, type TransformationRules } from '../../src/variants/transformation';
-import { resolveTransformation } from '../../src/variants/transformation-resolution';
+import { resolverOf, resolveTransformation } from '../../src/variants/transformation-resolution';
 
 const { variantSizes, presets } = loadConfig({});
 const rules: TransformationRules = { sizes: variantSizes, maxVariantPixels: 1_000_000, presets };
@@ -112,6 +112,30 @@ describe('parseTransformationQuery for a signed URL', () => {
   ])('when %s asks more than MAX_VARIANT_PIXELS, then it is refused naming %s', (query, parameter) => {
     expect(invalidParameterOf(query, signed)).toBe(parameter);
   });
+});
+
+describe('resolverOf', () => {
+  const longAccept = `image/avif,${'x/y;q=0.5,'.repeat(40)}*/*`;
+  const requests: [string, string | undefined][] = [
+    ['image/jpeg', 'image/avif,image/webp,*/*'],
+    ['image/png', 'image/webp,*/*'],
+    ['image/jpeg', undefined],
+    ['image/gif', 'image/webp,*/*'],
+    ['image/png', longAccept],
+  ];
+
+  test.each(['w=640&format=auto', 'w=640&format=original', 'w=640&format=webp&q=60'])(
+    'when "%s" is resolved again and again for other originals and Accept headers, then each answer is as if resolved afresh',
+    (query) => {
+      const parsed = parse(query);
+      if (!parsed?.ok) throw new Error(`${query} did not parse`);
+      const resolve = resolverOf(parsed.value);
+
+      for (const [contentType, accept] of [...requests, ...requests]) {
+        expect(resolve(contentType, { accept })).toEqual(resolveTransformation(parsed.value, contentType, { accept }));
+      }
+    },
+  );
 });
 
 describe('parsePresets', () => {
