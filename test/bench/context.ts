@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ServerScriptName, ServerScripts } from './compile-servers';
 import { NODE_MODULES } from './compile-servers';
@@ -20,13 +21,21 @@ export interface BenchContext {
 /** Our default bucket: the gridfs-limit server reads the same files from it. */
 export const IMAGES_BUCKET = 'images';
 
-const SERVER_JS = path.resolve(__dirname, '..', '..', 'dist', 'server.js');
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+const SERVER_JS = path.join(PROJECT_ROOT, 'dist', 'server.js');
+
+/** The options `npm start` gives node, so that the bench runs the server exactly as it is started. */
+function startOptions(): string[] {
+  const { scripts } = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
 
 /** Our built server, as `npm start` runs it, on the bench database. */
 export function ourServer(context: BenchContext, name: string, env: Readonly<Record<string, string>> = {}): ServerLaunch {
   return {
     name,
     script: SERVER_JS,
+    nodeOptions: startOptions(),
     env: {
       MONGODB_URI: context.database.uri,
       LOG_LEVEL: 'warn',

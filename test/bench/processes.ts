@@ -33,6 +33,8 @@ export interface ServerLaunch {
   readonly name: string;
   readonly script: string;
   readonly env: Readonly<Record<string, string>>;
+  /** Node's own options, before the script. */
+  readonly nodeOptions?: readonly string[];
 }
 
 function hasExited(child: ChildProcess): boolean {
@@ -71,7 +73,7 @@ async function readField(path: string, field: string): Promise<number> {
 /** Runs `node <script>` on a free port (env PORT) and resolves once it accepts connections. */
 export async function startServer(launch: ServerLaunch): Promise<ServerProcess> {
   const port = await findFreePort();
-  const child = spawn(process.execPath, [launch.script], {
+  const child = spawn(process.execPath, [...(launch.nodeOptions ?? []), launch.script], {
     env: { ...process.env, ...launch.env, PORT: String(port) },
     // Their logs go to our stderr, so that stdout holds only the report.
     stdio: ['ignore', 2, 2],
