@@ -21,6 +21,7 @@ import { createClientSettingsRouter } from './page/client-settings';
 import { createPageRouter } from './page/page-router';
 import type { VariantRepository } from './variants/variant-repository';
 import { createTransformationLimiter } from './variants/transformation-limiter';
+import { createOriginalSources } from './variants/original-sources';
 import { createVariantService } from './variants/variant-service';
 import { createResumableUploads } from './resumable/resumable-uploads';
 import { createResumableRouter, RESUMABLE_PATH } from './resumable/tus-router';
@@ -42,6 +43,7 @@ export interface AppDependencies {
     | 'requireSignedUrls'
     | 'transformConcurrency'
     | 'transformQueue'
+    | 'transformCacheBytes'
     | 'cacheMaxBytes'
     | 'cacheMaxItemBytes'
     | 'cacheTtlSeconds'
@@ -84,12 +86,18 @@ function buildParts(
   });
   const images = createImageService(repository, { ...config, logger, cache });
   const reader = createImageReader(repository, cache);
-  const catalog = createImageCatalog(repository, reader, cache, variantRepository);
+  const sources = createOriginalSources(reader, { maxBytes: config.transformCacheBytes, ttlSeconds: config.cacheTtlSeconds });
+  // A deletion here lets go of everything this instance keeps of the image.
+  const forgetImage = (id: string) => {
+    cache.forget(id);
+    sources.forget(id);
+  };
+  const catalog = createImageCatalog(repository, reader, { forget: forgetImage }, variantRepository);
   const variants = createVariantService(variantRepository, {
     maxPixels: config.maxPixels,
     logger,
     cache,
-    originals: reader,
+    sources,
     onTransformation: (format, outcome) => metrics.countTransformation(format, outcome),
     limiter: createTransformationLimiter({ concurrency: config.transformConcurrency, queueLength: config.transformQueue }),
   });

@@ -107,6 +107,7 @@ const environmentSchema = z.object({
   REQUIRE_SIGNED_URLS: booleanFlag(false),
   TRANSFORM_CONCURRENCY: integer(1, 1024, availableParallelism()),
   TRANSFORM_QUEUE: integer(0, 100_000, 100),
+  TRANSFORM_CACHE_BYTES: integer(0, Number.MAX_SAFE_INTEGER, 32 * MIB),
   CACHE_MAX_BYTES: integer(0, Number.MAX_SAFE_INTEGER, 64 * MIB),
   CACHE_MAX_ITEM_BYTES: integer(0, Number.MAX_SAFE_INTEGER, MIB),
   CACHE_TTL: integer(0, 86_400, 60),
@@ -184,6 +185,8 @@ export interface Config {
   /** Variants made at once; more wait in a queue of `transformQueue`, beyond which reads answer 503. */
   readonly transformConcurrency: number;
   readonly transformQueue: number;
+  /** Bytes of originals kept whole after a transformation, for the next sizes of the same image; 0: none. */
+  readonly transformCacheBytes: number;
   /** Bytes of image records and small bodies kept in memory; 0 turns the cache off. */
   readonly cacheMaxBytes: number;
   readonly cacheMaxItemBytes: number;
@@ -272,6 +275,7 @@ export function loadConfig(environment: Environment): Config {
     requireSignedUrls: env.REQUIRE_SIGNED_URLS,
     transformConcurrency: env.TRANSFORM_CONCURRENCY,
     transformQueue: env.TRANSFORM_QUEUE,
+    transformCacheBytes: env.TRANSFORM_CACHE_BYTES,
     cacheMaxBytes: env.CACHE_MAX_BYTES,
     cacheMaxItemBytes: env.CACHE_MAX_ITEM_BYTES,
     cacheTtlSeconds: env.CACHE_TTL,

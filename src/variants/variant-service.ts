@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../logger';
-import { CorruptFileError } from '../images/gridfs-chunk-stream';
 import type { ImageCache } from '../images/image-cache';
-import type { ImageReader } from '../images/image-reader';
 import type { ImageRecord } from '../images/image-repository';
 import type { TransformationOutcome } from '../observability/metrics';
+import type { OriginalSources } from './original-sources';
 import type { TransformationLimiter } from './transformation-limiter';
 import { OUTPUT_FORMATS, type ResolvedTransformation } from './transformation-resolution';
 import { variantKey, type VariantRepository, type VariantUpload } from './variant-repository';
@@ -17,8 +16,8 @@ export interface VariantServiceOptions {
   readonly logger: Logger;
   /** A variant made here goes into it whole, so that its first answer needs no read back. */
   readonly cache: Pick<ImageCache, 'getRecord' | 'setRecord' | 'setBody'>;
-  /** Reads originals, through the cache. */
-  readonly originals: Pick<ImageReader, 'readContent'>;
+  /** Originals whole, as sharp takes them. */
+  readonly sources: Pick<OriginalSources, 'read'>;
   readonly onTransformation: (format: string, outcome: TransformationOutcome) => void;
   /** Bounds the transformations running and waiting in this process. */
   readonly limiter: TransformationLimiter;
@@ -46,23 +45,8 @@ function variantEntityTag(original: ImageRecord, params: string): string {
   return createHash('sha256').update(`${original.entityTag}?${params}`).digest('hex');
 }
 
-/**
- * The original whole, in one buffer of its exact size: sharp needs it whole before it decodes
- * anything, and gathering the chunks here holds it once, where a stream into sharp holds the
- * chunks and then their concatenation.
- */
-async function readOriginal(originals: VariantServiceOptions['originals'], original: ImageRecord): Promise<Buffer> {
-  const content = await originals.readContent(original);
-  if (content.kind === 'bytes') return content.bytes;
-  const bytes = Buffer.allocUnsafe(original.size);
-  let filled = 0;
-  for await (const part of content.stream) filled += (part as Buffer).copy(bytes, filled);
-  if (filled !== original.size) throw new CorruptFileError(`image ${original.id} gave ${filled} of its ${original.size} bytes`);
-  return bytes;
-}
-
 export function createVariantService(repository: VariantRepository, options: VariantServiceOptions): VariantService {
-  const { maxPixels, logger, cache, originals, onTransformation, limiter } = options;
+  const { maxPixels, logger, cache, sources, onTransformation, limiter } = options;
   const inFlight = new Map<string, Promise<ImageRecord>>();
 
   async function removeQuietly(fileId: string): Promise<void> {
@@ -82,7 +66,7 @@ export function createVariantService(repository: VariantRepository, options: Var
     const { format, canonical: params } = transformation;
     let upload: VariantUpload | undefined;
     try {
-      const variant = await transform(await readOriginal(originals, original), transformation, { maxPixels });
+      const variant = await transform(await sources.read(original), transformation, { maxPixels });
       const { contentType } = OUTPUT_FORMATS[format];
       upload = repository.openUpload({ originalId: original.id, params, filename: variantFilename(original, transformation), contentType });
       await pipeline(Readable.from([variant.bytes]), upload.stream);

@@ -36,6 +36,8 @@ export interface TestApp {
   readonly stored: () => Promise<{ files: number; chunks: number }>;
   /** The same for the variants' bucket, and how many variants are claimed. */
   readonly storedVariants: () => Promise<{ files: number; chunks: number; claimed: number }>;
+  /** How many queries the app has sent for a file's chunks, as the database's command log shows them. */
+  readonly chunkQueriesFor: (fileId: string) => number;
   /** Cuts the app off its database: whatever it still answers comes from memory. */
   disconnect(): Promise<void>;
   close(): Promise<void>;
@@ -78,6 +80,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const lifecycle = createLifecycle();
   const logger = options.logger ?? pino({ level: 'silent' });
   const deps = { config, logger, db, repository, variantRepository, metrics, lifecycle };
+  const chunkQueries = new Map<string, number>();
+  connection.getClient().on('commandStarted', ({ commandName, databaseName, command }) => {
+    if (commandName !== 'find' || databaseName !== db.databaseName || command.find !== `${config.bucketName}.chunks`) return;
+    const fileId = String((command.filter as { files_id?: unknown } | undefined)?.files_id);
+    chunkQueries.set(fileId, (chunkQueries.get(fileId) ?? 0) + 1);
+  });
   const count = (collection: string) => db.collection(collection).countDocuments();
   const variants = `${config.bucketName}.variants`;
   return {
@@ -98,6 +106,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       chunks: await count(`${variants}.chunks`),
       claimed: await count(variants),
     }),
+    chunkQueriesFor: (fileId) => chunkQueries.get(fileId) ?? 0,
     disconnect: () => connection.close(),
     close: async () => {
       await db.dropDatabase().catch(() => undefined);

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       requireSignedUrls: false,
       transformConcurrency: availableParallelism(),
       transformQueue: 100,
+      transformCacheBytes: 33554432,
       cacheMaxBytes: 64 * 1024 * 1024,
       cacheMaxItemBytes: 1024 * 1024,
       cacheTtlSeconds: 60,
