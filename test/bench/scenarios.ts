@@ -17,6 +17,10 @@ export const FIRST_AVIF_SCENARIO = 'first GET, 1024w AVIF of 12 MP JPEG';
 export const STORED_VARIANT_SCENARIO = 'GET stored 1024w WebP variant';
 export const OURS_STORED_VARIANT = 'ours, the variant';
 export const OURS_SAME_SIZE_ORIGINAL = 'ours, original of its bytes';
+/** First requests with TRANSFORM_CACHE_BYTES=0: each reads its original from the database, as the first variant of a new image does. */
+export const OURS_ORIGINAL_READ = 'ours, original read each time';
+/** First requests with the defaults, after one variant of the same original: sharp gets it from memory, as sharp-limit does. */
+export const OURS_ORIGINAL_KEPT = 'ours, original kept';
 /** Transformations at once in the memory scenario: the default TRANSFORM_CONCURRENCY on this machine's 2 cores, set explicitly. */
 export const TRANSFORMATIONS_AT_ONCE = 2;
 export const AT_ONCE_SCENARIO = `${TRANSFORMATIONS_AT_ONCE} × 50 MP JPEG → 1024w WebP at once`;
@@ -49,6 +53,8 @@ export const SERVER_ORDER: readonly string[] = [
   SHARP_LIMIT,
   OURS_SAME_SIZE_ORIGINAL,
   OURS,
+  OURS_ORIGINAL_READ,
+  OURS_ORIGINAL_KEPT,
   OURS_STORED_VARIANT,
   OURS_MULTIPART_ONE,
   OURS_TUS_ONE,

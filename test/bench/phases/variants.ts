@@ -8,6 +8,8 @@ import {
   FIRST_AVIF_SCENARIO,
   FIRST_WEBP_SCENARIO,
   OURS,
+  OURS_ORIGINAL_KEPT,
+  OURS_ORIGINAL_READ,
   OURS_SAME_SIZE_ORIGINAL,
   OURS_STORED_VARIANT,
   SHARP_LIMIT,
@@ -33,9 +35,12 @@ const FORMATS: readonly FirstRequestFormat[] = [
   { scenario: FIRST_AVIF_SCENARIO, format: 'avif', quality: 50 },
 ];
 
-/** The two servers, each able to transform the same originals: ours from GridFS by id, sharp-limit from memory by name. */
+/** The servers, each able to transform the same originals: ours from GridFS by id, sharp-limit from memory by name. */
 interface Transformers {
+  /** With the defaults: it keeps an original after transforming it. */
   readonly ours: ServerProcess;
+  /** With TRANSFORM_CACHE_BYTES=0, on the same database: it reads the original for every variant. */
+  readonly oursReading: ServerProcess;
   readonly limit: ServerProcess;
   /** The path of a variant of `name` on each. */
   readonly paths: (name: string, query: string) => { ours: string; limit: string };
@@ -54,26 +59,32 @@ async function fetchVariant(server: ServerProcess, path: string, contentType: st
  * Every request asks a variant not made yet, of the same original: the same original at a
  * quality not asked before. New originals would do too, but on FerretDB every chunk query
  * scans the whole bucket, so each stored copy would slow the reads of all the others, which
- * MongoDB's index does not. Both servers get the same qualities, alternately first.
+ * MongoDB's index does not. Our two servers share one bucket, so each gets qualities of its
+ * own; ours reading the original each time and sharp-limit get the same ones, alternately first.
  */
 async function measureFirstRequests(context: BenchContext, servers: Transformers, { scenario, format, quality }: FirstRequestFormat) {
-  const ours: Timed[] = [];
+  const reading: Timed[] = [];
+  const keeping: Timed[] = [];
   const limit: Timed[] = [];
   const contentType = `image/${format}`;
   const request = (server: ServerProcess, path: string) => timeOne(context, server, () => fetchVariant(server, path, contentType));
-  // Unmeasured: each process's first transformation (and our first variant write) sets things up once.
-  const warmUp = servers.paths('photo-12mp', `w=${WIDTH}&format=${format}&q=${quality + 10}`);
-  await fetchVariant(servers.ours, warmUp.ours, contentType);
-  await fetchVariant(servers.limit, warmUp.limit, contentType);
+  const pathsAt = (q: number) => servers.paths('photo-12mp', `w=${WIDTH}&format=${format}&q=${q}`);
+  // Unmeasured: each process's first transformation (and our first variant write) sets things up
+  // once; the server that keeps originals keeps this one from here on.
+  await fetchVariant(servers.oursReading, pathsAt(quality + 10).ours, contentType);
+  await fetchVariant(servers.ours, pathsAt(quality + 11).ours, contentType);
+  await fetchVariant(servers.limit, pathsAt(quality + 10).limit, contentType);
   for (let run = 0; run < FIRST_REQUESTS; run++) {
-    const paths = servers.paths('photo-12mp', `w=${WIDTH}&format=${format}&q=${quality - run}`);
-    const timeOurs = async () => ours.push(await request(servers.ours, paths.ours));
+    const paths = pathsAt(quality - run);
+    const timeReading = async () => reading.push(await request(servers.oursReading, paths.ours));
     const timeLimit = async () => limit.push(await request(servers.limit, paths.limit));
-    if (run % 2 === 0) await timeOurs().then(timeLimit);
-    else await timeLimit().then(timeOurs);
+    if (run % 2 === 0) await timeReading().then(timeLimit);
+    else await timeLimit().then(timeReading);
+    keeping.push(await request(servers.ours, pathsAt(quality - FIRST_REQUESTS - run).ours));
   }
   const rows = [
-    timedMeasurement({ scenario, server: OURS, bytes: 0, runs: ours, what: 'first requests' }),
+    timedMeasurement({ scenario, server: OURS_ORIGINAL_READ, bytes: 0, runs: reading, what: 'first requests' }),
+    timedMeasurement({ scenario, server: OURS_ORIGINAL_KEPT, bytes: 0, runs: keeping, what: 'first requests' }),
     timedMeasurement({ scenario, server: SHARP_LIMIT, bytes: 0, runs: limit, what: 'transformations' }),
   ];
   for (const row of rows) console.error(`  ${row.server} ${scenario}: p50 ${(row.p50Ms ?? 0).toFixed(0)} ms, p99 ${(row.p99Ms ?? 0).toFixed(0)} ms`);
@@ -130,6 +141,20 @@ async function measureTransformationsAtOnce(context: BenchContext, servers: Tran
   return rows;
 }
 
+/** Our two servers, on one bucket, and sharp-limit with the originals in `dir`, while `use` runs. */
+function withTransformers<T>(
+  context: BenchContext,
+  dir: string,
+  use: (servers: Omit<Transformers, 'paths'>) => Promise<T>,
+): Promise<T> {
+  const env = { BUCKET_NAME: BUCKET, TRANSFORM_CONCURRENCY: String(TRANSFORMATIONS_AT_ONCE) };
+  return withServer(ourServer(context, OURS, env), (ours) =>
+    withServer(ourServer(context, OURS_ORIGINAL_READ, { ...env, TRANSFORM_CACHE_BYTES: '0' }), (oursReading) =>
+      withServer(benchServer(context, 'sharp-limit', { IMAGE_DIR: dir }), (limit) => use({ ours, oursReading, limit })),
+    ),
+  );
+}
+
 /**
  * Variants against sharp alone: first requests of a 12 MP JPEG's 1024-wide WebP and AVIF,
  * reads of a stored variant against an original of its size, and the peak memory of
@@ -141,26 +166,23 @@ export async function measureVariants(context: BenchContext): Promise<Measuremen
   const photos = { 'photo-12mp': await makePhotoJpeg(4000, 3000), 'photo-50mp': await makePhotoJpeg(8000, 6250) };
   for (const [name, bytes] of Object.entries(photos)) await writeFile(`${dir}/${name}.jpg`, bytes);
   console.error(`  originals: 12 MP ${photos['photo-12mp'].length} B, 50 MP ${photos['photo-50mp'].length} B`);
-  const env = { BUCKET_NAME: BUCKET, TRANSFORM_CONCURRENCY: String(TRANSFORMATIONS_AT_ONCE) };
   try {
-    return await withServer(ourServer(context, OURS, env), (ours) =>
-      withServer(benchServer(context, 'sharp-limit', { IMAGE_DIR: dir }), async (limit) => {
-        const ids: Record<string, string | undefined> = {};
-        const servers: Transformers = {
-          ours,
-          limit,
-          paths: (name, query) => ({ ours: `/image/${ids[name] ?? ''}?${query}`, limit: `/${name}?${query}` }),
-        };
-        // The 50 MP original is gone before the rest: on FerretDB, every chunk query scans all that the bucket holds.
-        [ids['photo-50mp']] = await uploadToOurs(ours.url, [photos['photo-50mp']]);
-        const rows = await measureTransformationsAtOnce(context, servers);
-        await deleteFromOurs(ours.url, ids['photo-50mp'] ?? '');
-        [ids['photo-12mp']] = await uploadToOurs(ours.url, [photos['photo-12mp']]);
-        for (const format of FORMATS) rows.push(...(await measureFirstRequests(context, servers, format)));
-        rows.push(...(await measureStoredVariant(context, ours, ids['photo-12mp'] ?? '')));
-        return rows;
-      }),
-    );
+    return await withTransformers(context, dir, async (processes) => {
+      const ids: Record<string, string | undefined> = {};
+      const servers: Transformers = {
+        ...processes,
+        paths: (name, query) => ({ ours: `/image/${ids[name] ?? ''}?${query}`, limit: `/${name}?${query}` }),
+      };
+      const { ours } = servers;
+      // The 50 MP original is gone before the rest: on FerretDB, every chunk query scans all that the bucket holds.
+      [ids['photo-50mp']] = await uploadToOurs(ours.url, [photos['photo-50mp']]);
+      const rows = await measureTransformationsAtOnce(context, servers);
+      await deleteFromOurs(ours.url, ids['photo-50mp'] ?? '');
+      [ids['photo-12mp']] = await uploadToOurs(ours.url, [photos['photo-12mp']]);
+      for (const format of FORMATS) rows.push(...(await measureFirstRequests(context, servers, format)));
+      rows.push(...(await measureStoredVariant(context, ours, ids['photo-12mp'] ?? '')));
+      return rows;
+    });
   } finally {
     await context.database.dropBucket(BUCKET);
     await context.database.dropBucket(`${BUCKET}.variants`);
