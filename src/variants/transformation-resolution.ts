@@ -106,7 +106,7 @@ export type TransformationResolver = (
 /**
  * `resolveTransformation` for one transformation, remembering its answers: a page asks the same
  * variant of many originals of one type, from browsers that send the same Accept header, and
- * resolving again costs a stored variant's read about a microsecond.
+ * resolving again would build the canonical parameters on every read of a stored variant.
  */
 export function resolverOf(transformation: Transformation): TransformationResolver {
   const known = new Map<string, ResolvedTransformation>();
