@@ -97,6 +97,9 @@ export function createResumableRouter(uploads: ResumableUploads, options: Resuma
     const response = await tus.handleWeb(request);
     if (response.status >= 400) {
       copyHeaders(response, res, ['content-type', 'content-length']);
+      // A PATCH refused before its body was read: the rest will not be read either, and a
+      // half-read request would hold its connection until the idle timer cut it.
+      if (!req.complete) res.setHeader('Connection', 'close');
       throw caught.get(request) ?? problemOfTusAnswer(response.status, await response.text(), options.maxFileSize);
     }
     await withImageHeaders(req, response);
@@ -107,8 +110,10 @@ export function createResumableRouter(uploads: ResumableUploads, options: Resuma
   };
 
   /** A PATCH that stops sending is ended, so that its lease is let go and what it sent is recorded. */
-  const endWhenIdle: RequestHandler = (req, _res, next) => {
-    watchBodyIdle(req, options.uploadIdleTimeoutSeconds * 1000, () => req.destroy());
+  const endWhenIdle: RequestHandler = (req, res, next) => {
+    const idle = watchBodyIdle(req, options.uploadIdleTimeoutSeconds * 1000, () => req.destroy());
+    // Answered, the PATCH is over even if its body was not read to the end (a refused one).
+    res.once('close', () => idle.stop());
     next();
   };
 

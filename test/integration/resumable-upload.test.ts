@@ -147,6 +147,7 @@ describe('resumable uploads with tus', () => {
     const second = await patch(path, 0, bytes.subarray(0, half));
 
     expect([409, 423]).toContain(second.status);
+    expect(second.headers.get('connection')).toBe('close');
     await slow.finish();
     const { imageUrl } = await tusUpload(baseUrl(), bytes, { uploadUrl: `${baseUrl()}${path}` });
     expect(sha256((await download(running.api.app, imageUrl ?? '')).bytes)).toBe(sha256(bytes));
