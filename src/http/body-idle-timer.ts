@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface BodyIdleTimer {
   stop(): void;
@@ -8,8 +8,10 @@ export interface BodyIdleTimer {
  * Calls `onIdle` once the body has sent nothing for `timeoutMs` while the server was ready
  * for more. The clock does not run out while the body is paused: then the server (a slow
  * database, through backpressure) is keeping the client waiting, not the other way round.
+ * It stops when the body ends, the request closes, or the answer is out: a request answered
+ * before its body was read to the end (a refused one) is over too.
  */
-export function watchBodyIdle(req: IncomingMessage, timeoutMs: number, onIdle: () => void): BodyIdleTimer {
+export function watchBodyIdle(req: IncomingMessage, res: ServerResponse, timeoutMs: number, onIdle: () => void): BodyIdleTimer {
   let paused = false;
   const timer = setTimeout(() => {
     if (paused) {
@@ -29,7 +31,9 @@ export function watchBodyIdle(req: IncomingMessage, timeoutMs: number, onIdle: (
   const stop = () => {
     clearTimeout(timer);
     req.off('data', restart).off('resume', restart).off('pause', pause).off('end', stop).off('close', stop);
+    res.off('close', stop);
   };
   req.on('data', restart).on('resume', restart).on('pause', pause).once('end', stop).once('close', stop);
+  res.once('close', stop);
   return { stop };
 }

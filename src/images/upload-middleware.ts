@@ -111,7 +111,7 @@ export function createUploadMiddleware(images: ImageService, limits: UploadOptio
       answered = true;
       next(error);
     };
-    const idle = watchBodyIdle(req, limits.uploadIdleTimeoutSeconds * 1000, () => {
+    const idle = watchBodyIdle(req, res, limits.uploadIdleTimeoutSeconds * 1000, () => {
       stopStalledUpload(req, idleTimeout(limits.uploadIdleTimeoutSeconds), storage, answer);
     });
     parse(req, res, (error: unknown) => {

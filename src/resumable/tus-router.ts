@@ -111,9 +111,7 @@ export function createResumableRouter(uploads: ResumableUploads, options: Resuma
 
   /** A PATCH that stops sending is ended, so that its lease is let go and what it sent is recorded. */
   const endWhenIdle: RequestHandler = (req, res, next) => {
-    const idle = watchBodyIdle(req, options.uploadIdleTimeoutSeconds * 1000, () => req.destroy());
-    // Answered, the PATCH is over even if its body was not read to the end (a refused one).
-    res.once('close', () => idle.stop());
+    watchBodyIdle(req, res, options.uploadIdleTimeoutSeconds * 1000, () => req.destroy());
     next();
   };
 
