@@ -148,12 +148,17 @@ export function createExpressApp(deps: AppDependencies): Express {
 }
 
 const IMAGE_PATH = /^\/image\/([^/?#]+)(?:[?#].*)?$/;
+/** What the request observer would find for these paths, given so that it need not look. */
+const IMAGE_ROUTE = '/image/{id}';
 
-/** The id of a GET or HEAD for one image, exactly as Express would decode it, or undefined. */
-function leanImageId(req: IncomingMessage): string | undefined {
+/** The id of a GET or HEAD for one image, as it appears in the path, or undefined. */
+function leanImagePathId(req: IncomingMessage): string | undefined {
   if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
-  const encodedId = IMAGE_PATH.exec(req.url ?? '')?.[1];
-  if (encodedId === undefined) return undefined;
+  return IMAGE_PATH.exec(req.url ?? '')?.[1];
+}
+
+/** Decoded exactly as Express would. */
+function decodedId(encodedId: string): string {
   try {
     return decodeURIComponent(encodedId);
   } catch (error) {
@@ -169,19 +174,19 @@ function leanImageId(req: IncomingMessage): string | undefined {
 export function createApp(deps: AppDependencies): RequestListener {
   const { express: app, readImage, observe } = buildParts(deps, false);
   return (req: IncomingMessage, res: ServerResponse) => {
-    const requestId = observe(req, res);
+    const encodedId = leanImagePathId(req);
+    const requestId = observe(req, res, encodedId === undefined ? undefined : IMAGE_ROUTE);
     const answer = (error: unknown) => {
       if (!res.headersSent) res.setHeader(REQUEST_ID_HEADER, requestId);
       sendProblem(deps.logger, error, req, res);
     };
+    if (encodedId === undefined) {
+      res.setHeader(REQUEST_ID_HEADER, requestId);
+      app(req, res);
+      return;
+    }
     try {
-      const id = leanImageId(req);
-      if (id === undefined) {
-        res.setHeader(REQUEST_ID_HEADER, requestId);
-        app(req, res);
-        return;
-      }
-      readImage(req, res, id, { [REQUEST_ID_HEADER]: requestId }).catch(answer);
+      readImage(req, res, decodedId(encodedId), { [REQUEST_ID_HEADER]: requestId })?.catch(answer);
     } catch (error) {
       answer(error);
     }
