@@ -4,8 +4,9 @@ import type { BenchContext } from './context';
 import { startBenchDatabase, type BenchDatabase } from './database';
 import { makeReadImages } from './images';
 import type { Measurement } from './measure';
-import { measureGridFsLimit, measureMemoryLimit, measureTutorialPeer } from './phases/baseline-reads';
-import { measureOursCold, measureOursHot } from './phases/ours-reads';
+import { measureGridFsLimit, measureTutorialPeer } from './phases/baseline-reads';
+import { measureHotReads } from './phases/hot-reads';
+import { measureOursCold } from './phases/ours-reads';
 import { measureScale } from './phases/scale';
 import { measureResumable } from './phases/resumable';
 import { measureUploads } from './phases/uploads';
@@ -21,10 +22,9 @@ async function step<T>(title: string, work: () => Promise<T>): Promise<T> {
 }
 
 async function measureReads(context: BenchContext): Promise<Measurement[]> {
-  const hot = await step('ours, hot reads and 304', () => measureOursHot(context));
+  const hot = await step('ours and memory-limit, hot reads and 304, in turn', () => measureHotReads(context));
   return [
     ...hot.measurements,
-    ...(await step('memory-limit', () => measureMemoryLimit(context))),
     ...(await step('ours, cold reads', () => measureOursCold(context, hot.ids))),
     ...(await step('gridfs-limit', () => measureGridFsLimit(context, hot.ids))),
     ...(await step('tutorial-peer', () => measureTutorialPeer(context))),

@@ -1,14 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { uploadToPeer } from '../client';
-import { benchServer, getLoad, imageAt, IMAGES_BUCKET, REVALIDATED_INDEX, type BenchContext } from '../context';
-import { measure, type Measurement } from '../measure';
-import { withServer } from '../processes';
-import { REVALIDATION_SCENARIO } from '../scenarios';
+import { benchServer, IMAGES_BUCKET, type BenchContext } from '../context';
+import type { Measurement } from '../measure';
+import { withServer, type ServerLaunch } from '../processes';
 import { measureGets } from './ours-reads';
 
 /** The memory-limit server's fixed ETag. */
-const MEMORY_LIMIT_ETAG = '"memory-limit"';
+export const MEMORY_LIMIT_ETAG = '"memory-limit"';
 
 async function writeImageDir(context: BenchContext): Promise<string> {
   const dir = context.workspace.file('memory-limit-images');
@@ -17,15 +16,9 @@ async function writeImageDir(context: BenchContext): Promise<string> {
   return dir;
 }
 
-export async function measureMemoryLimit(context: BenchContext): Promise<Measurement[]> {
-  const launch = benchServer(context, 'memory-limit', { IMAGE_DIR: await writeImageDir(context) });
-  return withServer(launch, async (server) => {
-    const measurements = await measureGets(context, server, context.images.map((image) => `/image/${image.name}`));
-    const revalidatedPath = `/image/${imageAt(context, REVALIDATED_INDEX).name}`;
-    const headers = [`If-None-Match: ${MEMORY_LIMIT_ETAG}`];
-    measurements.push(await measure(context, server, getLoad(context, REVALIDATION_SCENARIO, revalidatedPath, headers)));
-    return measurements;
-  });
+/** The memory-limit server, answering the read images by name from a directory of them. */
+export async function memoryLimitLaunch(context: BenchContext): Promise<ServerLaunch> {
+  return benchServer(context, 'memory-limit', { IMAGE_DIR: await writeImageDir(context) });
 }
 
 /** Reads the files our server stored, by the same ids. */

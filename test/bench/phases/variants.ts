@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { fastestOfAlternating } from '../alternating';
 import { deleteFromOurs, uploadToOurs } from '../client';
 import { benchServer, getLoad, ourServer, type BenchContext } from '../context';
 import { makePhotoJpeg } from '../images';
@@ -91,23 +92,13 @@ async function measureFirstRequests(context: BenchContext, servers: Transformers
   return rows;
 }
 
-/** Of several runs of one row, the one that served more: on a shared machine, interference only ever slows a run. */
-function fastest(runs: readonly Measurement[]): Measurement {
-  return runs.reduce((best, run) => (run.requestsPerSecond > best.requestsPerSecond ? run : best));
-}
-
-/**
- * Which path each measured run reads, alternating so that neither always goes first. Most of a
- * read's cost is the kernel's socket write of its 200 KB, which moved one path's rate by up to a
- * fifth between runs (CPU profiles of both paths differ by under 0.5 µs of JavaScript a read).
- */
-const STORED_READ_ORDER = ['variant', 'original', 'original', 'variant', 'variant', 'original'] as const;
-
 /**
  * The stored WebP variant against an original of exactly its bytes, uploaded as one: same
  * size, same type, both hot. Each is loaded once unmeasured, since the first run after the
- * transformations above read up to a fifth slower whichever path it was; then each is measured
- * three times in STORED_READ_ORDER, and keeps its best run.
+ * transformations above read up to a fifth slower whichever path it was; then each keeps its
+ * fastest of three alternating runs. Most of a read's cost is the kernel's socket write of its
+ * 200 KB, which moved one path's rate by up to a fifth between runs (CPU profiles of both paths
+ * differ by under 0.5 µs of JavaScript a read).
  */
 async function measureStoredVariant(context: BenchContext, ours: ServerProcess, originalId: string): Promise<Measurement[]> {
   const variantPath = `/image/${originalId}?w=${WIDTH}&format=webp`;
@@ -116,18 +107,15 @@ async function measureStoredVariant(context: BenchContext, ours: ServerProcess, 
   const copyPath = `/image/${copyId ?? ''}`;
   const copy = await fetchVariant(ours, copyPath, 'image/webp');
   if (!copy.equals(variant)) throw new Error('the original uploaded from the variant came back different');
-  const rows = {
-    variant: { name: OURS_STORED_VARIANT, path: variantPath, runs: [] as Measurement[] },
-    original: { name: OURS_SAME_SIZE_ORIGINAL, path: copyPath, runs: [] as Measurement[] },
-  };
-  const run = async ({ name, path }: { name: string; path: string }) => ({
+  const run = (name: string, path: string) => async () => ({
     ...(await measure(context, ours, getLoad(context, STORED_VARIANT_SCENARIO, path))),
     server: name,
   });
-  await run(rows.variant);
-  await run(rows.original);
-  for (const which of STORED_READ_ORDER) rows[which].runs.push(await run(rows[which]));
-  return [fastest(rows.variant.runs), fastest(rows.original.runs)];
+  const readVariant = run(OURS_STORED_VARIANT, variantPath);
+  const readOriginal = run(OURS_SAME_SIZE_ORIGINAL, copyPath);
+  await readVariant();
+  await readOriginal();
+  return fastestOfAlternating(readVariant, readOriginal);
 }
 
 /** TRANSFORMATIONS_AT_ONCE first requests at once, each for a new variant of a 50 MP JPEG: the server's peak memory. */
