@@ -27,6 +27,12 @@ const RECORD_OVERHEAD_BYTES = 512;
 
 type Entry = ImageRecord | Buffer;
 
+/**
+ * A record is kept under its id as it is, so that the lookup before a 304 builds no string;
+ * ids begin with hexadecimal digits, so none can equal a body's key.
+ */
+const bodyKey = (id: string) => `body:${id}`;
+
 function sizeOf(entry: Entry): number {
   return Buffer.isBuffer(entry) ? entry.length : RECORD_OVERHEAD_BYTES + entry.filename.length * 2;
 }
@@ -59,24 +65,24 @@ export function createImageCache(options: ImageCacheOptions): ImageCache {
   return {
     maxItemBytes,
     getRecord: (id) => {
-      const entry = entries.get(`record:${id}`);
+      const entry = entries.get(id);
       const record = entry && !Buffer.isBuffer(entry) ? entry : undefined;
       onLookup('record', record !== undefined);
       return record;
     },
-    setRecord: (record) => entries.set(`record:${record.id}`, record),
+    setRecord: (record) => entries.set(record.id, record),
     getBody: (id) => {
-      const entry = entries.get(`body:${id}`);
+      const entry = entries.get(bodyKey(id));
       const body = Buffer.isBuffer(entry) ? entry : undefined;
       onLookup('body', body !== undefined);
       return body;
     },
     setBody: (id, body) => {
-      if (body.length <= maxItemBytes) entries.set(`body:${id}`, body);
+      if (body.length <= maxItemBytes) entries.set(bodyKey(id), body);
     },
     forget: (id) => {
-      entries.delete(`record:${id}`);
-      entries.delete(`body:${id}`);
+      entries.delete(id);
+      entries.delete(bodyKey(id));
     },
   };
 }

@@ -25,6 +25,8 @@ function ifRangeMatches(ifRange: string | string[] | undefined, validators: Vali
  * on behalf of such a client should get its 304.
  */
 function conditionalsMatch(headers: IncomingHttpHeaders, validators: Validators): boolean {
+  // What browsers and caches send back nearly always: our own ETag, as it was given.
+  if (headers['if-none-match'] === validators.etag) return true;
   const conditionals = { 'if-none-match': headers['if-none-match'], 'if-modified-since': headers['if-modified-since'] };
   if (conditionals['if-none-match'] === undefined && conditionals['if-modified-since'] === undefined) return false;
   return fresh(conditionals, { etag: validators.etag, 'last-modified': validators.lastModified });

@@ -11,6 +11,7 @@ describe('planRead', () => {
     [{ 'if-none-match': '"x", "abc"' }, { kind: 'not-modified' }],
     [{ 'if-none-match': '*' }, { kind: 'not-modified' }],
     [{ 'if-none-match': '"x"', 'if-modified-since': validators.lastModified }, { kind: 'full' }],
+    [{ 'if-none-match': '"abc"', 'if-modified-since': 'Tue, 24 Nov 2026 07:00:00 GMT' }, { kind: 'not-modified' }],
     [{ 'if-modified-since': 'Tue, 24 Nov 2026 09:00:00 GMT' }, { kind: 'not-modified' }],
     [{ 'if-modified-since': 'Tue, 24 Nov 2026 07:00:00 GMT' }, { kind: 'full' }],
     [{ range: 'bytes=0-9' }, { kind: 'partial', range: { start: 0, end: 9 } }],
