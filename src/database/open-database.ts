@@ -39,7 +39,11 @@ export async function openDatabase(config: DatabaseConfig, logger: Logger): Prom
   const { uri, embedded } = await resolveDatabaseUri(config, logger);
   const { connection, db } = await connectDatabase(uri, config);
   await ensureIndexes(db, config.bucketName);
-  connection.on('disconnected', () => logger.warn('database connection lost'));
+  // Closing at shutdown disconnects too; only a loss nobody asked for is worth a warning.
+  let closing = false;
+  connection.on('disconnected', () => {
+    if (!closing) logger.warn('database connection lost');
+  });
   connection.on('reconnected', () => logger.info('database connection back'));
   connection.on('error', (error: unknown) => logger.error({ err: error }, 'database error'));
   return {
@@ -47,6 +51,7 @@ export async function openDatabase(config: DatabaseConfig, logger: Logger): Prom
     connection,
     db,
     close: async () => {
+      closing = true;
       await connection.close();
       await embedded?.stop();
     },

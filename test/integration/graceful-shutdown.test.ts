@@ -82,7 +82,7 @@ describe.each(['1', '2'])('graceful shutdown with WEB_CONCURRENCY=%s', (webConcu
     return { server, image, connection, rest: body.subarray(half) };
   }
 
-  test('when SIGTERM arrives during an upload, then new connections are refused, the upload finishes with 201, and the process exits 0', async () => {
+  test('when SIGTERM arrives during an upload, then new connections are refused, the upload finishes with 201, and the process exits 0 without warning of a lost database', async () => {
     const { server, image, connection, rest } = await startWithUploadInFlight('20');
 
     server.child.kill('SIGTERM');
@@ -99,6 +99,7 @@ describe.each(['1', '2'])('graceful shutdown with WEB_CONCURRENCY=%s', (webConcu
     expect(sha256(await readBack(db, id))).toBe(sha256(image));
     expect(await db.collection('images.files').countDocuments()).toBe(1);
     expect(server.stdout()).toContain('"msg":"shut down"');
+    expect(server.stdout()).not.toContain('database connection lost');
   });
 
   test('when an upload outlasts SHUTDOWN_TIMEOUT, then it is cut off, leaves no chunk, and the process exits 0', async () => {
