@@ -28,8 +28,9 @@ const RECORD_OVERHEAD_BYTES = 512;
 type Entry = ImageRecord | Buffer;
 
 /**
- * A record is kept under its id as it is, so that the lookup before a 304 builds no string;
- * ids begin with hexadecimal digits, so none can equal a body's key.
+ * A record is kept under its id as it is, so that the lookup before a 304 builds no string.
+ * Ids are 24 hexadecimal digits, a variant's followed by its parameters, so no id begins
+ * with `body:`.
  */
 const bodyKey = (id: string) => `body:${id}`;
 
