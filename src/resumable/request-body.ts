@@ -13,6 +13,8 @@ export function bodyEndingWithTheClient(req: IncomingMessage): ReadableStream<Ui
       const end = () => {
         if (ended) return;
         ended = true;
+        // Bytes that arrived while reading was paused wait in the request; its end would drop them.
+        for (let part: unknown = req.read(); Buffer.isBuffer(part); part = req.read()) controller.enqueue(part);
         controller.close();
       };
       req.on('data', (part: Buffer) => {
