@@ -79,6 +79,12 @@ function merged(...parts: readonly OutgoingHttpHeaders[]): OutgoingHttpHeaders {
 
 const NO_HEADERS: Headers = {};
 
+/** Error answers carry the common headers too: a cross-origin page can then read why it failed. */
+function failWithHeaders(res: ServerResponse, headers: Headers, error: unknown): never {
+  if (!res.headersSent) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  throw error;
+}
+
 /** The query, without its `?`; undefined without one, the common case. */
 function queryOf(url: string | undefined): string | undefined {
   const queryStart = url?.indexOf('?') ?? -1;
@@ -233,18 +239,13 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
 
   return (req, res, id, headers = NO_HEADERS) => {
     const common = Object.assign({}, headers, corsReadHeaders(options.corsOrigins, req.headers));
-    // Error answers carry them too: a cross-origin page can then read why it failed.
-    const failWithCommonHeaders = (error: unknown): never => {
-      if (!res.headersSent) for (const [name, value] of Object.entries(common)) res.setHeader(name, value);
-      throw error;
-    };
     // Not an async function: its promise, and the await of an answer already sent, would cost a 304 several percent.
     let pending: Promise<void> | undefined;
     try {
       pending = answer(req, res, id, common);
     } catch (error) {
-      return failWithCommonHeaders(error);
+      return failWithHeaders(res, common, error);
     }
-    return pending?.catch(failWithCommonHeaders);
+    return pending?.catch((error: unknown) => failWithHeaders(res, common, error));
   };
 }
