@@ -1,6 +1,6 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,10 +10,16 @@ import { waitForPort } from './ports';
 const projectRoot = path.resolve(__dirname, '..', '..');
 const sourceDir = path.join(projectRoot, 'tools', 'ferretdb');
 
+/** Everything the binary is built from: our program, its module files, the build script and our patches to FerretDB. */
+function buildInputs(): string[] {
+  const patches = readdirSync(path.join(sourceDir, 'patches')).map((name) => path.join('patches', name));
+  return ['main.go', 'go.mod', 'go.sum', 'build.sh', ...patches.sort()];
+}
+
 /** Named after its sources, so that a change to them builds a new binary instead of reusing a stale one. */
 function binaryPath(): string {
   const hash = createHash('sha256');
-  for (const file of ['main.go', 'go.mod', 'go.sum']) hash.update(readFileSync(path.join(sourceDir, file)));
+  for (const file of buildInputs()) hash.update(file).update(readFileSync(path.join(sourceDir, file)));
   return path.join(projectRoot, '.tools', `ferretdb-${hash.digest('hex').slice(0, 12)}`);
 }
 
@@ -27,7 +33,7 @@ export async function buildFerretDb(logger: Logger): Promise<string> {
   logger.info({ sourceDir }, 'building FerretDB from its Go module (once; about a minute)');
   await mkdir(path.dirname(ferretDbBinary), { recursive: true });
   const partial = `${ferretDbBinary}.${process.pid}.partial`;
-  await promisify(execFile)('go', ['build', '-o', partial, '.'], { cwd: sourceDir });
+  await promisify(execFile)('bash', [path.join(sourceDir, 'build.sh'), 'build', partial]);
   await rename(partial, ferretDbBinary);
   return ferretDbBinary;
 }

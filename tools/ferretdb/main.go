@@ -1,5 +1,6 @@
 // Command ferretdb runs FerretDB with its SQLite backend on one TCP address,
 // embedded through FerretDB's library package so that no release binary is needed.
+// It is built with our patch to FerretDB's SQLite backend (see README.md beside this file).
 package main
 
 import (
@@ -16,6 +17,21 @@ import (
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
 
+// sqlitePragmas are the SQLite settings of every connection. In WAL mode, synchronous=NORMAL
+// syncs at checkpoints instead of at every commit: a committed write survives a crash of this
+// process or of the API, and a power loss may lose the last commits before it.
+const sqlitePragmas = "?_pragma=synchronous(normal)"
+
+// newServer returns FerretDB on the SQLite databases of dir, listening on listen.
+func newServer(listen, dir string) (*ferretdb.FerretDB, error) {
+	return ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: listen},
+		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + dir + "/" + sqlitePragmas,
+	})
+}
+
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	dataDir := flag.String("data", "data", "directory for the SQLite databases")
@@ -30,12 +46,7 @@ func main() {
 		log.Fatal(err)
 	}
 
-	server, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
-	})
+	server, err := newServer(*listen, dir)
 	if err != nil {
 		log.Fatal(err)
 	}

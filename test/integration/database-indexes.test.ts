@@ -1,0 +1,58 @@
+import type { Document } from 'mongodb';
+import { makeLargePng } from '../helpers/images';
+import { onlyUploadedImage, upload } from '../helpers/http';
+import { startTestApp, type TestApp } from '../helpers/test-app';
+import { ObjectId } from 'mongodb';
+
+let api: TestApp;
+
+beforeAll(async () => {
+  api = await startTestApp();
+});
+
+afterAll(async () => {
+  await api.close();
+});
+
+/**
+ * What the plan says of the index, on either server: FerretDB (our patched SQLite backend)
+ * answers SQLite's plan lines and whether the filter was pushed down; MongoDB its winning plan.
+ */
+function planOf(explained: Document): { pushedDown: boolean; plan: string } {
+  if ('filterPushdown' in explained) {
+    const lines = (explained.queryPlanner as { Plan: string[] }).Plan;
+    return { pushedDown: explained.filterPushdown === true, plan: lines.join('\n') };
+  }
+  return { pushedDown: true, plan: JSON.stringify(explained.queryPlanner) };
+}
+
+function usesIndexOnly(plan: string, index: string): boolean {
+  if (plan.includes('"winningPlan"')) return plan.includes('"IXSCAN"') && plan.includes(`"indexName":"${index}"`);
+  return plan.includes(`_${index} (`) && !/\bSCAN\b/.test(plan);
+}
+
+describe('the database serves the app queries from indexes', () => {
+  test('when an image is read, then its chunk query is answered through the files_id and n index', async () => {
+    const uploaded = await upload(api.app, [{ bytes: await makeLargePng(600_000), filename: 'big.png', contentType: 'image/png' }]);
+    expect(uploaded.status).toBe(201);
+    const id = new ObjectId(onlyUploadedImage(uploaded).id);
+
+    const explained = await api.db
+      .collection(`${api.config.bucketName}.chunks`)
+      .find({ files_id: id, n: { $gte: 0, $lte: 1 } }, { projection: { _id: 0, n: 1, data: 1 } })
+      .sort({ n: 1 })
+      .explain();
+
+    const { pushedDown, plan } = planOf(explained);
+    expect(pushedDown).toBe(true);
+    expect(usesIndexOnly(plan, 'files_id_1_n_1')).toBe(true);
+  });
+
+  test('when an image is looked up by id, then the files query is answered through the _id index', async () => {
+    const explained = await api.db.collection(`${api.config.bucketName}.files`).find({ _id: new ObjectId() }).explain();
+
+    const { pushedDown, plan } = planOf(explained);
+    expect(pushedDown).toBe(true);
+    expect(usesIndexOnly(plan, '_id_')).toBe(true);
+  });
+});
