@@ -12,8 +12,9 @@ const sourceDir = path.join(projectRoot, 'tools', 'ferretdb');
 
 /** Everything the binary is built from: our program, its module files, the build script and our patches to FerretDB. */
 function buildInputs(): string[] {
+  const program = readdirSync(sourceDir).filter((name) => name.endsWith('.go') && !name.endsWith('_test.go'));
   const patches = readdirSync(path.join(sourceDir, 'patches')).map((name) => path.join('patches', name));
-  return ['main.go', 'go.mod', 'go.sum', 'build.sh', ...patches.sort()];
+  return [...program, 'go.mod', 'go.sum', 'build.sh', ...patches].sort();
 }
 
 /** Named after its sources, so that a change to them builds a new binary instead of reusing a stale one. */

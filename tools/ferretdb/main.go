@@ -26,7 +26,7 @@ const sqlitePragmas = "?_pragma=synchronous(normal)"
 func newServer(listen, dir string) (*ferretdb.FerretDB, error) {
 	return ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: listen},
-		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
+		Logger:    slog.New(&lazyAttrsHandler{next: slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})}),
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + dir + "/" + sqlitePragmas,
 	})
