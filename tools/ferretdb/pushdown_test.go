@@ -168,6 +168,12 @@ func TestPushdownMatchesWhatFerretDBMatches(t *testing.T) {
 		bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{int32(1), int64(2), 3.0, "missing"}}}}},
 	)
 
+	long := bson.A{}
+	for i := range 1500 {
+		long = append(long, int32(i))
+	}
+	filters = append(filters, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: long}}}})
+
 	for _, filter := range filters {
 		pushed := ids(t, coll, filter)
 		alone := ids(t, coll, bson.D{{Key: "$and", Value: bson.A{filter}}})
