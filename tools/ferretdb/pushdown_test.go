@@ -290,3 +290,32 @@ func TestUpdatesAndDeletesByIDUseTheIDIndex(t *testing.T) {
 		t.Fatalf("the delete by _id left %d documents", n)
 	}
 }
+
+// TestBinaryRoundTrip reads back binary data of every size and subtype byte-exact: the patch
+// decodes base64 without encoding/json when it holds no escapes.
+func TestBinaryRoundTrip(t *testing.T) {
+	db, _ := startServer(t)
+	ctx := context.Background()
+	coll := db.Collection("binary")
+
+	for i, size := range []int{0, 1, 2, 3, 255 * 1024, 255*1024 + 1} {
+		data := make([]byte, size)
+		for j := range data {
+			data[j] = byte(j*7 + i)
+		}
+		value := primitive.Binary{Subtype: byte(i % 2), Data: data}
+		if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: int32(i)}, {Key: "data", Value: value}}); err != nil {
+			t.Fatal(err)
+		}
+
+		var found struct {
+			Data primitive.Binary `bson:"data"`
+		}
+		if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: int32(i)}}).Decode(&found); err != nil {
+			t.Fatal(err)
+		}
+		if found.Data.Subtype != value.Subtype || !slices.Equal(found.Data.Data, data) {
+			t.Errorf("binary of %d bytes came back as %d bytes of subtype %d", size, len(found.Data.Data), found.Data.Subtype)
+		}
+	}
+}
