@@ -15,13 +15,17 @@ import {
   OURS_TUS_ONE,
   RESUMABLE_SCENARIO,
   REVALIDATION_SCENARIO,
-  SCALE_FEW,
-  SCALE_MANY,
+  SCALE_DELETE,
+  SCALE_GET,
+  SCALE_LIST,
+  SCALE_LOADS,
+  scaleScenario,
+  type ScaleLoad,
   SHARP_LIMIT,
   STORED_VARIANT_SCENARIO,
   UPLOAD_SCENARIO,
 } from './scenarios';
-import { MIB } from './settings';
+import { MIB, SCALE_FEW_IMAGES } from './settings';
 
 export interface RowKey {
   readonly server: string;
@@ -152,25 +156,56 @@ export function evaluate(measurements: readonly Measurement[], comparison: Compa
   return { ...comparison, ratio, pass: meetsTarget(subject, ratio, comparison.target) };
 }
 
-export interface ScaleResult {
+/** The same load with many images stored measured against it with few: how it grows with the bucket. */
+export interface ScaleComparison {
+  readonly few: RowKey;
+  readonly many: RowKey;
+  /** On the ratio of p50 latencies. */
+  readonly target: { readonly name: string; readonly maxRatio: number };
+}
+
+export interface ScaleResult extends ScaleComparison {
   readonly p50Ratio: number | undefined;
   readonly p99Ratio: number | undefined;
   /**
-   * No read completed with 10,000 images stored: every request took longer than the run, so
+   * No request completed with many images stored: every one took longer than the run, so
    * the ratios take the run's length as the latency and are lower bounds.
    */
   readonly lowerBounds: boolean;
+  /** Within the target, and neither row has errors: a 404 from a DELETE would be a fast answer to nothing. */
+  readonly pass: boolean;
 }
 
-/** How much slower cold reads get with 10,000 images stored instead of 100. */
-export function scaleResult(measurements: readonly Measurement[]): ScaleResult {
-  const few = findRow(measurements, { server: OURS_NO_CACHE, scenario: SCALE_FEW });
-  const many = findRow(measurements, { server: OURS_NO_CACHE, scenario: SCALE_MANY });
+/** A read or a delete should cost the same whatever else is stored; a page of the listing, at most twice. */
+const SCALE_TARGETS: Readonly<Record<ScaleLoad, { readonly what: string; readonly maxRatio: number }>> = {
+  [SCALE_GET]: { what: 'cold GET 100 KiB', maxRatio: 1.2 },
+  [SCALE_DELETE]: { what: 'DELETE 100 KiB', maxRatio: 1.2 },
+  [SCALE_LIST]: { what: 'listing page of 24', maxRatio: 2 },
+};
+
+export function scaleComparisons(scaleImages: number): ScaleComparison[] {
+  return SCALE_LOADS.map((load) => ({
+    few: { server: OURS_NO_CACHE, scenario: scaleScenario(load, SCALE_FEW_IMAGES) },
+    many: { server: OURS_NO_CACHE, scenario: scaleScenario(load, scaleImages) },
+    target: {
+      name: `${SCALE_TARGETS[load].what}, ${scaleImages.toLocaleString('en-US')} stored`,
+      maxRatio: SCALE_TARGETS[load].maxRatio,
+    },
+  }));
+}
+
+/** How much slower a load gets with many images stored instead of 100. */
+export function evaluateScale(measurements: readonly Measurement[], comparison: ScaleComparison): ScaleResult {
+  const few = findRow(measurements, comparison.few);
+  const many = findRow(measurements, comparison.many);
   const lowerBounds = many !== undefined && many.wrk.requests === 0;
   const ratio = (pick: (row: Measurement) => number | null): number | undefined => {
     const before = few ? pick(few) : null;
     const after = many ? (pick(many) ?? many.seconds * 1000) : null;
     return before !== null && after !== null && before > 0 ? after / before : undefined;
   };
-  return { p50Ratio: ratio((row) => row.p50Ms), p99Ratio: ratio((row) => row.p99Ms), lowerBounds };
+  const p50Ratio = ratio((row) => row.p50Ms);
+  const clean = few?.errors === 0 && many?.errors === 0;
+  const pass = clean && !lowerBounds && p50Ratio !== undefined && p50Ratio <= comparison.target.maxRatio;
+  return { ...comparison, p50Ratio, p99Ratio: ratio((row) => row.p99Ms), lowerBounds, pass };
 }

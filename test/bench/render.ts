@@ -1,7 +1,6 @@
-import type { ComparisonResult, ScaleResult } from './comparisons';
+import type { ComparisonResult, RowKey, ScaleResult } from './comparisons';
 import type { Measurement } from './measure';
-import { SCALE_MANY } from './scenarios';
-import { MIB } from './settings';
+import { MIB, SCALE_FEW_IMAGES } from './settings';
 
 const HEADER = ['scenario', 'server', 'req/s', 'MB/s', 'p50', 'p99', 'errors', 'peak memory', 'ratio to limit', 'target'];
 
@@ -24,27 +23,35 @@ const METRIC_UNITS: Readonly<Record<ComparisonResult['metric'], string>> = {
   peakMemoryBytes: ' (peak memory)',
 };
 
-function ratioCell(row: Measurement, comparison: ComparisonResult | undefined, scale: ScaleResult): string {
-  if (row.scenario === SCALE_MANY) {
-    const times = scale.lowerBounds ? '×≥' : '×';
-    return `p50 ${times}${formatRatio(scale.p50Ratio)}, p99 ${times}${formatRatio(scale.p99Ratio)} of 100 stored`;
+const scaleTimes = (scale: ScaleResult): string => (scale.lowerBounds ? '×≥' : '×');
+
+function ratioCell(row: Measurement, comparison: ComparisonResult | undefined, scale: ScaleResult | undefined): string {
+  if (scale) {
+    const times = scaleTimes(scale);
+    return `p50 ${times}${formatRatio(scale.p50Ratio)}, p99 ${times}${formatRatio(scale.p99Ratio)} of ${SCALE_FEW_IMAGES} stored`;
   }
   if (!comparison) return '';
   const unit = METRIC_UNITS[comparison.metric];
   return `${formatRatio(comparison.ratio)} of ${comparison.limit.server}${unit}`;
 }
 
-function targetCell(comparison: ComparisonResult | undefined): string {
-  const target = comparison?.target;
+/** A comparison or a scale result: whatever carries a target and a verdict. */
+type Judged = Pick<ComparisonResult, 'target' | 'pass'>;
+
+function targetCell(judged: Judged | undefined): string {
+  const target = judged?.target;
   if (!target) return '';
-  const verdict = comparison.pass === true ? 'PASS' : 'FAIL';
+  const verdict = judged.pass === true ? 'PASS' : 'FAIL';
   if ('maxRatio' in target) return `${verdict} (≤ ${target.maxRatio.toFixed(2)})`;
   const memory = target.maxPeakMemoryBytes === undefined ? '' : `, < ${target.maxPeakMemoryBytes / MIB} MiB`;
   return `${verdict} (≥ ${target.minRatio.toFixed(2)}${memory})`;
 }
 
-function cells(row: Measurement, comparisons: readonly ComparisonResult[], scale: ScaleResult): string[] {
-  const comparison = comparisons.find(({ subject }) => subject.server === row.server && subject.scenario === row.scenario);
+const isRow = (row: Measurement, key: RowKey): boolean => key.server === row.server && key.scenario === row.scenario;
+
+function cells(row: Measurement, comparisons: readonly ComparisonResult[], scale: readonly ScaleResult[]): string[] {
+  const comparison = comparisons.find(({ subject }) => isRow(row, subject));
+  const scaled = scale.find(({ many }) => isRow(row, many));
   return [
     row.scenario,
     row.server,
@@ -54,20 +61,29 @@ function cells(row: Measurement, comparisons: readonly ComparisonResult[], scale
     formatLatency(row.p99Ms),
     String(row.errors),
     `${(row.peakMemoryBytes / MIB).toFixed(1)} MiB`,
-    ratioCell(row, comparison, scale),
-    targetCell(comparison),
+    ratioCell(row, comparison, scaled),
+    targetCell(scaled ?? comparison),
   ];
 }
 
 const line = (values: readonly string[]): string => `| ${values.join(' | ')} |`;
 
-export function renderTable(rows: readonly Measurement[], comparisons: readonly ComparisonResult[], scale: ScaleResult): string {
+export function renderTable(
+  rows: readonly Measurement[],
+  comparisons: readonly ComparisonResult[],
+  scale: readonly ScaleResult[],
+): string {
   return [line(HEADER), line(HEADER.map(() => '---')), ...rows.map((row) => line(cells(row, comparisons, scale)))].join('\n');
 }
 
-export function renderTargets(comparisons: readonly ComparisonResult[]): string {
-  return comparisons
-    .filter((comparison) => comparison.target)
-    .map((comparison) => `- ${targetCell(comparison).slice(0, 4)} ${comparison.target?.name ?? ''}: ${formatRatio(comparison.ratio)}`)
-    .join('\n');
+export function renderTargets(comparisons: readonly ComparisonResult[], scale: readonly ScaleResult[]): string {
+  const verdict = (judged: Judged): string => targetCell(judged).slice(0, 4);
+  return [
+    ...comparisons
+      .filter((comparison) => comparison.target)
+      .map((comparison) => `- ${verdict(comparison)} ${comparison.target?.name ?? ''}: ${formatRatio(comparison.ratio)}`),
+    ...scale.map(
+      (result) => `- ${verdict(result)} ${result.target.name}: p50 ${scaleTimes(result)}${formatRatio(result.p50Ratio)}`,
+    ),
+  ].join('\n');
 }

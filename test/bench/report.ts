@@ -1,12 +1,20 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
-import { comparisonsFor, evaluate, findRow, scaleResult, type ComparisonResult, type ScaleResult } from './comparisons';
+import {
+  comparisonsFor,
+  evaluate,
+  evaluateScale,
+  findRow,
+  scaleComparisons,
+  type ComparisonResult,
+  type ScaleResult,
+} from './comparisons';
 import type { BenchImage } from './images';
 import type { Measurement } from './measure';
 import { renderTable, renderTargets } from './render';
 import { scenarioOrder, SERVER_ORDER } from './scenarios';
-import { isFullRun, WARMUP_SECONDS, type Settings } from './settings';
+import { GIB, isFullRun, SCALE_FEW_IMAGES, WARMUP_SECONDS, type Settings } from './settings';
 
 const RESULTS_DIR = path.join(__dirname, 'results');
 
@@ -20,14 +28,22 @@ export interface RunFacts {
 export interface Report {
   readonly rows: readonly Measurement[];
   readonly comparisons: readonly ComparisonResult[];
-  readonly scale: ScaleResult;
+  readonly scale: readonly ScaleResult[];
   readonly markdown: string;
 }
 
-function ordered(measurements: readonly Measurement[], images: readonly BenchImage[]): Measurement[] {
-  const scenarios = scenarioOrder(images);
+function ordered(measurements: readonly Measurement[], facts: RunFacts): Measurement[] {
+  const scenarios = scenarioOrder(facts.images, facts.settings.scaleImages);
   const rank = (row: Measurement) => scenarios.indexOf(row.scenario) * SERVER_ORDER.length + SERVER_ORDER.indexOf(row.server);
   return [...measurements].sort((a, b) => rank(a) - rank(b));
+}
+
+/** The scale rows' image counts are in their names; their bytes only here. */
+function describeScale({ phases, scaleImages, scaleBytes }: Settings): string[] {
+  if (!phases.includes('scale')) return [];
+  const many = scaleImages.toLocaleString('en-US');
+  const bytes = `${(scaleBytes / GIB).toFixed(2)} GiB`;
+  return [`Scale: ${SCALE_FEW_IMAGES} images of 100 KiB stored, then ${many} holding ${bytes} or more in all; the listing with -c1.`];
 }
 
 function describeRun(facts: RunFacts, seconds: number): string {
@@ -37,15 +53,18 @@ function describeRun(facts: RunFacts, seconds: number): string {
     `wrk -t1 --latency: reads -c64 for ${facts.settings.seconds} s after a ${WARMUP_SECONDS} s warm-up; uploads -c16 for ${facts.settings.uploadSeconds} s. Images: ${sizes}.`,
     'MB/s (10^6 B): responses for reads; for uploads, the bytes the server read (`rchar` in `/proc/<pid>/io`). Peak memory: VmHWM during the measured run.',
     'Errors: non-2xx-or-3xx answers, socket errors and timeouts as wrk counted them. A target also needs 0 errors.',
+    ...describeScale(facts.settings),
   ].join('\n\n');
 }
 
 export function buildReport(measurements: readonly Measurement[], facts: RunFacts): Report {
-  const rows = ordered(measurements, facts.images);
+  const rows = ordered(measurements, facts);
   // A run of some phases only compares what it measured.
   const measured = comparisonsFor(facts.images).filter((comparison) => findRow(rows, comparison.subject) !== undefined);
   const comparisons = measured.map((comparison) => evaluate(rows, comparison));
-  const scale = scaleResult(rows);
+  const scale = scaleComparisons(facts.settings.scaleImages)
+    .filter((comparison) => findRow(rows, comparison.many) !== undefined)
+    .map((comparison) => evaluateScale(rows, comparison));
   const seconds = (Date.now() - facts.startedAt.getTime()) / 1000;
   const markdown = [
     '# Benchmark results',
@@ -56,7 +75,7 @@ export function buildReport(measurements: readonly Measurement[], facts: RunFact
     '',
     'Targets:',
     '',
-    renderTargets(comparisons),
+    renderTargets(comparisons, scale),
     '',
   ].join('\n');
   return { rows, comparisons, scale, markdown };

@@ -1,5 +1,6 @@
 /** The names rows are reported and compared under. */
 import type { BenchImage } from './images';
+import { SCALE_FEW_IMAGES } from './settings';
 
 export const OURS = 'ours';
 export const OURS_NO_CACHE = 'ours, no cache';
@@ -25,21 +26,22 @@ export const OURS_ORIGINAL_KEPT = 'ours, original kept';
 export const TRANSFORMATIONS_AT_ONCE = 2;
 export const AT_ONCE_SCENARIO = `${TRANSFORMATIONS_AT_ONCE} × 50 MP JPEG → 1024w WebP at once`;
 
-export const SCALE_FEW_IMAGES = 100;
-export const SCALE_MANY_IMAGES = 10_000;
-export const scaleScenario = (stored: number): string => `GET 2 KiB of ${stored.toLocaleString('en-US')}`;
-export const SCALE_FEW = scaleScenario(SCALE_FEW_IMAGES);
-export const SCALE_MANY = scaleScenario(SCALE_MANY_IMAGES);
+/** What the scale phase measures on `ours, no cache`, with few and then with many images stored. */
+export const SCALE_GET = 'GET 100 KiB';
+export const SCALE_DELETE = 'DELETE 100 KiB';
+export const SCALE_LIST = 'GET /image?limit=24';
+export const SCALE_LOADS = [SCALE_GET, SCALE_DELETE, SCALE_LIST] as const;
+export type ScaleLoad = (typeof SCALE_LOADS)[number];
+export const scaleScenario = (load: ScaleLoad, stored: number): string => `${load}, ${stored.toLocaleString('en-US')} stored`;
 
 /** Rows print in this order: scenarios first, then servers, each limit just above what it bounds. */
-export function scenarioOrder(images: readonly BenchImage[]): string[] {
+export function scenarioOrder(images: readonly BenchImage[], scaleImages: number): string[] {
   return [
     ...images.map(getScenario),
     REVALIDATION_SCENARIO,
     UPLOAD_SCENARIO,
     RESUMABLE_SCENARIO,
-    SCALE_FEW,
-    SCALE_MANY,
+    ...SCALE_LOADS.flatMap((load) => [scaleScenario(load, SCALE_FEW_IMAGES), scaleScenario(load, scaleImages)]),
     FIRST_WEBP_SCENARIO,
     FIRST_AVIF_SCENARIO,
     STORED_VARIANT_SCENARIO,

@@ -1,5 +1,6 @@
 export const KIB = 1024;
 export const MIB = 1024 * KIB;
+export const GIB = 1024 * MIB;
 
 export const GET_CONNECTIONS = 64;
 export const UPLOAD_CONNECTIONS = 16;
@@ -14,6 +15,11 @@ export const WARMUP_SECONDS = 2;
 export const GET_TIMEOUT_SECONDS = 30;
 export const UPLOAD_TIMEOUT_SECONDS = 120;
 
+/** The scale phase measures with this many images stored first, then with `scaleImages`. */
+export const SCALE_FEW_IMAGES = 100;
+/** The images that carry most of the scale phase's bytes: far fewer files than 100 KiB ones would take. */
+export const SCALE_LARGE_IMAGE_BYTES = 4 * MIB;
+
 /** The groups of scenarios, in the order they run. */
 export const PHASES = ['reads', 'uploads', 'resumable', 'scale', 'variants'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -25,6 +31,10 @@ export interface Settings {
   readonly uploadSeconds: number;
   /** The phases to run: all of them unless BENCH_PHASES names some. */
   readonly phases: readonly Phase[];
+  /** Images stored in the scale phase's second half. */
+  readonly scaleImages: number;
+  /** Bytes those images hold at least, in all. */
+  readonly scaleBytes: number;
 }
 
 function isPhase(name: string): name is Phase {
@@ -43,18 +53,49 @@ export function isFullRun(settings: Settings): boolean {
   return settings.phases.length === PHASES.length;
 }
 
-function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, unit: string): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of seconds, got ${raw}`);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number of ${unit}, got ${raw}`);
   return value;
+}
+
+const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, KiB: KIB, MiB: MIB, GiB: GIB };
+
+/** A whole number of bytes, or of KiB, MiB or GiB: "200MiB" for a quick run. */
+function byteCount(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const [, digits = '', unit = ''] = /^\s*(\d+)\s*(KiB|MiB|GiB)?\s*$/.exec(raw) ?? [];
+  const value = Number(digits) * (BYTE_UNITS[unit] ?? 0);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new Error(`${name} must be a whole number of bytes, KiB, MiB or GiB, got ${raw}`);
+  }
+  return value;
+}
+
+/** Refuses sizes the scale phase could not store, before any phase runs rather than minutes into the run. */
+function scaleSettings(env: NodeJS.ProcessEnv): Pick<Settings, 'scaleImages' | 'scaleBytes'> {
+  const scaleImages = positiveInteger(env, 'BENCH_SCALE_IMAGES', 10_000, 'images');
+  const scaleBytes = byteCount(env, 'BENCH_SCALE_BYTES', 2 * GIB);
+  if (scaleImages <= SCALE_FEW_IMAGES) {
+    throw new Error(`BENCH_SCALE_IMAGES must be more than ${SCALE_FEW_IMAGES}, got ${scaleImages}`);
+  }
+  // The phase adds images of 100 KiB or 4 MiB to the first hundred; counting those hundred as
+  // nothing keeps the bound safe whatever the exact size of a 100 KiB PNG.
+  const most = (scaleImages - SCALE_FEW_IMAGES) * SCALE_LARGE_IMAGE_BYTES;
+  if (scaleBytes > most) {
+    throw new Error(`BENCH_SCALE_BYTES must be at most ${most} with ${scaleImages} images, got ${scaleBytes}`);
+  }
+  return { scaleImages, scaleBytes };
 }
 
 export function readSettings(env: NodeJS.ProcessEnv): Settings {
   return {
-    seconds: positiveInteger(env, 'BENCH_SECONDS', 10),
-    uploadSeconds: positiveInteger(env, 'BENCH_UPLOAD_SECONDS', 30),
+    seconds: positiveInteger(env, 'BENCH_SECONDS', 10, 'seconds'),
+    uploadSeconds: positiveInteger(env, 'BENCH_UPLOAD_SECONDS', 30, 'seconds'),
     phases: phases(env),
+    ...scaleSettings(env),
   };
 }
