@@ -5,6 +5,7 @@ import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../logger';
+import { restartDelayMs, type RestartBackOff } from '../restart-delay';
 import { waitForPort } from './ports';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
@@ -49,30 +50,94 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-export interface RunningFerretDb {
+/** A FerretDB that dies as it starts is started again after 100 ms, then ever more slowly up to 5 s. */
+export const FERRETDB_RESTARTS: RestartBackOff = { stableAfterMs: 30_000, firstDelayMs: 100, longestDelayMs: 5000 };
+
+interface FerretDbOptions {
+  readonly dataDir: string;
   readonly port: number;
-  stop(): Promise<void>;
+  readonly logger: Logger;
 }
 
-export async function startFerretDb(options: { dataDir: string; port: number; logger: Logger }): Promise<RunningFerretDb> {
-  const binary = await buildFerretDb(options.logger);
-  await mkdir(options.dataDir, { recursive: true });
+function spawnFerretDb(binary: string, options: FerretDbOptions): ChildProcess {
   // Its standard input stays open as long as this process lives: FerretDB exits when it closes.
-  const child = spawn(
+  return spawn(
     binary,
     ['-listen', `127.0.0.1:${options.port}`, '-data', options.dataDir, '-exit-on-stdin-eof'],
     { stdio: ['pipe', 'ignore', 'inherit'] },
   );
+}
+
+type Ending = { readonly code: number | null; readonly signal: NodeJS.Signals | null } | { readonly err: Error };
+
+/** Calls `ended` once, whether the process exits or could not be started at all (when Node may emit both events, or only `error`). */
+function onEnd(child: ChildProcess, ended: (ending: Ending) => void): void {
+  let done = false;
+  const end = (ending: Ending) => {
+    if (done) return;
+    done = true;
+    ended(ending);
+  };
+  child.once('exit', (code, signal) => end({ code, signal }));
+  child.once('error', (err) => end({ err }));
+}
+
+export interface RunningFerretDb {
+  readonly port: number;
+  /** Stops it for good: no restart follows. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Keeps FerretDB running after its start: one that exits without being asked to is started
+ * again on the same port and data folder, at once after a long life, else ever more slowly.
+ * The driver reconnects by itself once the port answers; until then requests answer 503.
+ */
+function supervise(binary: string, first: ChildProcess, options: FerretDbOptions): RunningFerretDb {
+  const { logger, port } = options;
+  let running: ChildProcess | undefined;
+  let startedAt = 0;
+  let delayMs = 0;
+  let stopped = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  const watch = (child: ChildProcess) => {
+    running = child;
+    startedAt = Date.now();
+    onEnd(child, (ending) => {
+      running = undefined;
+      if (stopped) return;
+      delayMs = restartDelayMs(FERRETDB_RESTARTS, Date.now() - startedAt, delayMs);
+      logger.error({ pid: child.pid, ...ending, restartInMs: delayMs }, 'FerretDB exited; starting it again');
+      restartTimer = setTimeout(restart, delayMs);
+    });
+  };
+  const restart = () => {
+    const child = spawnFerretDb(binary, options);
+    logger.info({ pid: child.pid, port }, 'FerretDB started again');
+    watch(child);
+  };
+  watch(first);
+  return {
+    port,
+    stop: async () => {
+      stopped = true;
+      clearTimeout(restartTimer);
+      if (!running) return;
+      running.kill('SIGTERM');
+      await waitForExit(running, STOP_TIMEOUT_MS);
+    },
+  };
+}
+
+export async function startFerretDb(options: FerretDbOptions): Promise<RunningFerretDb> {
+  const binary = await buildFerretDb(options.logger);
+  await mkdir(options.dataDir, { recursive: true });
+  const child = spawnFerretDb(binary, options);
   const exited = new Promise<never>((_, reject) => {
     child.once('exit', (code, signal) => reject(new Error(`FerretDB exited during start-up (${signal ?? code})`)));
   });
   exited.catch(() => undefined);
   await Promise.race([waitForPort(options.port, STARTUP_TIMEOUT_MS), exited]);
-  return {
-    port: options.port,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await waitForExit(child, STOP_TIMEOUT_MS);
-    },
-  };
+  options.logger.info({ pid: child.pid, port: options.port }, 'FerretDB started');
+  return supervise(binary, child, options);
 }
