@@ -221,7 +221,13 @@ test('when the embedded FerretDB is killed under traffic, again and again, then 
   expect(isAlive(running)).toBe(true);
 });
 
+/** An answer shows the server past its start-up, with its signal handlers in place. */
+async function expectReady(): Promise<void> {
+  expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
+}
+
 test('when the server shuts down, then its FerretDB stops with it and is not started again', async () => {
+  await expectReady();
   const pid = ferretDbPid();
   expect(isAlive(pid)).toBe(true);
 
@@ -233,6 +239,7 @@ test('when the server shuts down, then its FerretDB stops with it and is not sta
 });
 
 test('when the server shuts down just after its FerretDB died, then no FerretDB it started outlives it', async () => {
+  await expectReady();
   const pid = ferretDbPid();
 
   process.kill(pid, 'SIGKILL');
