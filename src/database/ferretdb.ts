@@ -1,6 +1,6 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +10,8 @@ import { waitForPort } from './ports';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 const sourceDir = path.join(projectRoot, 'tools', 'ferretdb');
+/** Where binaries are built unless TOOLS_DIR names another folder; git-ignored. */
+const DEFAULT_TOOLS_DIR = path.join(projectRoot, '.tools');
 
 /** Everything the binary is built from: our program, its module files, the build script and our patches to FerretDB. */
 function buildInputs(): string[] {
@@ -18,18 +20,44 @@ function buildInputs(): string[] {
 }
 
 /** Named after its sources, so that a change to them builds a new binary instead of reusing a stale one. */
-function binaryPath(): string {
+function binaryPath(toolsDir = DEFAULT_TOOLS_DIR): string {
   const hash = createHash('sha256');
   for (const file of buildInputs()) hash.update(file).update(readFileSync(path.join(sourceDir, file)));
-  return path.join(projectRoot, '.tools', `ferretdb-${hash.digest('hex').slice(0, 12)}`);
+  return path.resolve(toolsDir, `ferretdb-${hash.digest('hex').slice(0, 12)}`);
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `go` is on PATH, where build.sh will look for it. */
+export function goIsInstalled(): boolean {
+  const folders = (process.env.PATH ?? '').split(path.delimiter).filter((folder) => folder !== '');
+  return folders.some((folder) => isExecutableFile(path.join(folder, 'go')));
+}
+
+/** The binary of the current sources in `toolsDir`, when it has been built. */
+export function builtFerretDb(toolsDir?: string): string | undefined {
+  const binary = binaryPath(toolsDir);
+  return existsSync(binary) ? binary : undefined;
+}
+
+/** Whether FerretDB can run here: built already, or Go is there to build it. */
+export function canRunFerretDb(toolsDir?: string): boolean {
+  return builtFerretDb(toolsDir) !== undefined || goIsInstalled();
 }
 
 const STARTUP_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 
-/** Builds the project's FerretDB program once; later calls find the binary and return at once. */
-export async function buildFerretDb(logger: Logger): Promise<string> {
-  const ferretDbBinary = binaryPath();
+/** Builds the project's FerretDB program once into `toolsDir`; later calls find the binary and return at once. */
+export async function buildFerretDb(logger: Logger, toolsDir?: string): Promise<string> {
+  const ferretDbBinary = binaryPath(toolsDir);
   if (existsSync(ferretDbBinary)) return ferretDbBinary;
   logger.info({ sourceDir }, 'building FerretDB from its Go module (once; about a minute)');
   await mkdir(path.dirname(ferretDbBinary), { recursive: true });
@@ -56,6 +84,8 @@ export const FERRETDB_RESTARTS: RestartBackOff = { stableAfterMs: 30_000, firstD
 interface FerretDbOptions {
   readonly dataDir: string;
   readonly port: number;
+  /** Where the binary is built and looked for; unset: the project's `.tools/`. */
+  readonly toolsDir?: string | undefined;
   readonly logger: Logger;
 }
 
@@ -130,7 +160,7 @@ function supervise(binary: string, first: ChildProcess, options: FerretDbOptions
 }
 
 export async function startFerretDb(options: FerretDbOptions): Promise<RunningFerretDb> {
-  const binary = await buildFerretDb(options.logger);
+  const binary = await buildFerretDb(options.logger, options.toolsDir);
   await mkdir(options.dataDir, { recursive: true });
   const child = spawnFerretDb(binary, options);
   const exited = new Promise<never>((_, reject) => {
