@@ -85,6 +85,7 @@ const environmentSchema = z.object({
     .optional(),
   MONGODB_TIMEOUT_MS: integer(100, 600_000, 5000),
   DATA_DIR: z.string().trim().min(1, 'must not be empty').default('./data'),
+  TOOLS_DIR: z.string().trim().min(1, 'must not be empty').optional(),
   MAX_FILE_SIZE: integer(1, Number.MAX_SAFE_INTEGER, 50 * MIB),
   MAX_FILES: integer(1, 1000, 10),
   BUCKET_NAME: z
@@ -158,6 +159,8 @@ export interface Config {
   readonly mongodbUri: string | undefined;
   readonly mongodbTimeoutMs: number;
   readonly dataDir: string;
+  /** Where the embedded FerretDB's binary is built and looked for; unset: the project's `.tools/`. */
+  readonly toolsDir: string | undefined;
   readonly maxFileSize: number;
   readonly maxFiles: number;
   readonly bucketName: string;
@@ -261,6 +264,7 @@ export function loadConfig(environment: Environment): Config {
     mongodbUri: env.MONGODB_URI,
     mongodbTimeoutMs: env.MONGODB_TIMEOUT_MS,
     dataDir: env.DATA_DIR,
+    toolsDir: env.TOOLS_DIR,
     maxFileSize: env.MAX_FILE_SIZE,
     maxFiles: env.MAX_FILES,
     bucketName: env.BUCKET_NAME,

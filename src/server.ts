@@ -5,6 +5,7 @@ import { createApp } from './app';
 import { metricsOfTheCluster } from './cluster/cluster-metrics';
 import { runPrimary } from './cluster/primary';
 import { ConfigError, loadConfig, type Config } from './config';
+import { NoEmbeddedDatabaseError } from './database/embedded-database';
 import { openDatabase } from './database/open-database';
 import { settledWithin } from './deadline';
 import { createLifecycle } from './health/lifecycle';
@@ -95,7 +96,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  // Both say all there is to say: where the stack was thrown would only bury it.
+  if (error instanceof ConfigError || error instanceof NoEmbeddedDatabaseError) {
     console.error(error.message);
   } else {
     console.error('Start-up failed:', error);

@@ -6,14 +6,16 @@ import { settledWithin } from '../deadline';
 import { createImageRepository } from '../images/image-repository';
 import type { Logger } from '../logger';
 import { startSweeps } from '../maintenance/sweeps';
+import { restartDelayMs, type RestartBackOff } from '../restart-delay';
 import { createVariantRepository } from '../variants/variant-repository';
 import { answerClusterMetricsRequests } from './cluster-metrics';
-import { restartDelayMs } from './restart-delay';
 
 /** Past each worker's own SHUTDOWN_TIMEOUT and cleanup, how long the primary waits before killing it. */
 const WORKER_EXIT_GRACE_MS = 10_000;
 /** A sweep cut short loses nothing: what it had not removed yet, the next one finds. */
 const SWEEP_STOP_MS = 5000;
+/** A worker that dies as it starts is replaced after half a second, then ever more slowly up to 30 s. */
+export const WORKER_RESTARTS: RestartBackOff = { stableAfterMs: 30_000, firstDelayMs: 500, longestDelayMs: 30_000 };
 
 function exitOfAll(workers: readonly Worker[]): Promise<unknown> {
   return Promise.all(workers.filter((worker) => !worker.isDead()).map((worker) => once(worker, 'exit')));
@@ -55,7 +57,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
     const worker = cluster.fork({ MONGODB_URI: database.uri });
     worker.once('exit', (code: number | null, signal: string | null) => {
       if (stopping) return;
-      delayMs = restartDelayMs(Date.now() - startedAt, delayMs);
+      delayMs = restartDelayMs(WORKER_RESTARTS, Date.now() - startedAt, delayMs);
       logger.error({ pid: worker.process.pid, code, signal, restartInMs: delayMs }, 'a worker died; starting another');
       setTimeout(fork, delayMs);
     });

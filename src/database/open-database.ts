@@ -18,12 +18,12 @@ export interface OpenDatabase {
 
 export type DatabaseConfig = Pick<
   Config,
-  'mongodbUri' | 'dataDir' | 'mongodbTimeoutMs' | 'writeConcern' | 'readPreference' | 'bucketName'
+  'mongodbUri' | 'dataDir' | 'toolsDir' | 'mongodbTimeoutMs' | 'writeConcern' | 'readPreference' | 'bucketName'
 >;
 
 async function resolveDatabaseUri(config: DatabaseConfig, logger: Logger): Promise<{ uri: string; embedded?: EmbeddedDatabase }> {
   if (config.mongodbUri) return { uri: config.mongodbUri };
-  const embedded = await startEmbeddedDatabase({ dataDir: config.dataDir, logger });
+  const embedded = await startEmbeddedDatabase({ dataDir: config.dataDir, toolsDir: config.toolsDir, logger });
   logger.info({ database: embedded.description, uri: embedded.uri }, 'MONGODB_URI is unset: started the embedded database');
   return { uri: embedded.uri, embedded };
 }

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Db } from 'mongodb';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../database/database-errors';
 import type { Lifecycle } from './lifecycle';
 
 /** A load balancer probes often and wants a quick answer: a database slower than this is not ready. */
@@ -26,8 +27,12 @@ export function createHealthRouter(db: Db, lifecycle: Lifecycle): Router {
       res.status(503).json({ status: 'shutting-down' });
       return;
     }
-    const ready = await databaseAnswers(db);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready' });
+    if (await databaseAnswers(db)) {
+      res.json({ status: 'ready' });
+      return;
+    }
+    // The database may come back (an embedded one is started again): say when to look again.
+    res.status(503).set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS)).json({ status: 'not-ready' });
   });
   return router;
 }

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { findFreePort, waitForPort } from '../../src/database/ports';
 
 const serverEntry = path.resolve(__dirname, '../../src/server.ts');
+/** Both named here, so that a server may run in any folder. */
+const tsNode = require.resolve('ts-node/register/transpile-only');
+const tsConfig = path.resolve(__dirname, '../../tsconfig.json');
 
 export interface ServerProcess {
   readonly child: ChildProcessWithoutNullStreams;
@@ -11,10 +14,16 @@ export interface ServerProcess {
   readonly stderr: () => string;
 }
 
+export interface ServerOptions {
+  /** The folder it runs in, where it reads `.env` and mongodb-memory-server looks for mongod; by default this one. */
+  readonly cwd?: string;
+}
+
 /** `src/server.ts` as `npm start` runs it, with only the given environment. */
-export function startServer(environment: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', serverEntry], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...environment },
+export function startServer(environment: Record<string, string>, options: ServerOptions = {}): ServerProcess {
+  const child = spawn(process.execPath, ['-r', tsNode, serverEntry], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '', TS_NODE_PROJECT: tsConfig, LOG_LEVEL: 'warn', ...environment },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -31,15 +40,18 @@ export interface ListeningServer extends ServerProcess {
 }
 
 /** A server process on a free port, once it accepts connections. */
-export async function startListeningServer(environment: Record<string, string>): Promise<ListeningServer> {
+export async function startListeningServer(environment: Record<string, string>, options: ServerOptions = {}): Promise<ListeningServer> {
   const port = await findFreePort();
-  const server = startServer({ ...environment, PORT: String(port) });
-  await waitForPort(port, 60_000);
+  const server = startServer({ ...environment, PORT: String(port) }, options);
+  const exited = once(server.child, 'exit').then(([code]: unknown[]) => {
+    throw new Error(`the server exited with ${String(code)} before it listened: ${server.stderr()}`);
+  });
+  await Promise.race([waitForPort(port, 60_000), exited]);
   return {
     ...server,
     baseUrl: `http://127.0.0.1:${port}`,
     stop: async () => {
-      if (server.child.exitCode !== null) return server.child.exitCode;
+      if (server.child.exitCode !== null || server.child.signalCode !== null) return server.child.exitCode;
       server.child.kill('SIGTERM');
       const [code] = (await once(server.child, 'exit')) as [number | null];
       return code;

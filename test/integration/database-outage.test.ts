@@ -60,7 +60,7 @@ test('when the database stops, then the API answers 503 with Retry-After, and 20
   expect(await api.stored()).toEqual({ files: 1, chunks: 1 });
 });
 
-test('when the database stops, then /readyz answers 503 within its short timeout while /healthz stays 200', async () => {
+test('when the database stops, then /readyz answers 503 with Retry-After within its short timeout while /healthz stays 200', async () => {
   expect((await request(api.app).get('/readyz')).body).toEqual({ status: 'ready' });
 
   await database?.stop();
@@ -71,6 +71,7 @@ test('when the database stops, then /readyz answers 503 within its short timeout
   expect(Date.now() - startedAt).toBeLessThan(3000);
   expect(notReady.status).toBe(503);
   expect(notReady.body).toEqual({ status: 'not-ready' });
+  expect(notReady.headers['retry-after']).toBe('5');
   expect(notReady.headers['cache-control']).toBe('no-store');
   expect((await request(api.app).get('/healthz')).status).toBe(200);
 

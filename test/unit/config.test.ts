@@ -8,6 +8,7 @@ describe('loadConfig', () => {
       mongodbUri: undefined,
       mongodbTimeoutMs: 5000,
       dataDir: './data',
+      toolsDir: undefined,
       maxFileSize: 50 * 1024 * 1024,
       maxFiles: 10,
       bucketName: 'images',
