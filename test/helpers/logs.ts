@@ -28,3 +28,11 @@ export function captureLogs(): CapturedLogs {
   });
   return { logger, lines, output: () => written.join('') };
 }
+
+/** The JSON log lines in a process's output, each read as the caller's shape of a line. */
+export function parseLogLines<Line>(output: string): Line[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Line);
+}

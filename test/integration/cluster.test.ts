@@ -5,6 +5,7 @@ import { makeImage } from '../helpers/images';
 import { startListeningServer, uploadThrough, type ListeningServer } from '../helpers/server-process';
 import { uriOfNewDatabase } from '../helpers/test-app';
 import { eventually } from '../helpers/wait';
+import { parseLogLines } from '../helpers/logs';
 
 interface Answer {
   readonly status: number;
@@ -30,11 +31,7 @@ interface LogLine {
 }
 
 function logLines(server: ListeningServer): LogLine[] {
-  return server
-    .stdout()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as LogLine);
+  return parseLogLines<LogLine>(server.stdout());
 }
 
 /** The processes that logged answering `url`. */

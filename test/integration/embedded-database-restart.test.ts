@@ -4,6 +4,7 @@ import path from 'node:path';
 import { makeImage, makeLargePng, sha256 } from '../helpers/images';
 import { startListeningServer, type ListeningServer } from '../helpers/server-process';
 import { eventually } from '../helpers/wait';
+import { parseLogLines } from '../helpers/logs';
 
 interface Answer {
   /** How many requests had been sent before this one. */
@@ -23,11 +24,7 @@ interface LogLine {
 }
 
 function logLines(server: ListeningServer): LogLine[] {
-  return server
-    .stdout()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as LogLine);
+  return parseLogLines<LogLine>(server.stdout());
 }
 
 function linesSaying(server: ListeningServer, msg: string): LogLine[] {
