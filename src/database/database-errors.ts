@@ -11,13 +11,13 @@ export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * The driver (7.8) hands on the socket's own error, not a MongoNetworkError, when the database
- * goes away while a command waits for the socket to take its bytes. The database is the only
- * connection a request writes to besides the client's, and a client that goes away ends its
- * request as an abort or a premature close, not as this error.
+ * goes away while a command is being written: ECONNRESET or EPIPE from the write, or EPIPE for
+ * a write after the database closed its end. A client that goes away never fails so: its request
+ * ends as an abort (ECONNRESET, from no system call) or a premature close.
  */
 function isBrokenDatabaseWrite(error: unknown): boolean {
   const { syscall, code } = (error ?? {}) as { syscall?: unknown; code?: unknown };
-  return error instanceof Error && syscall === 'write' && (code === 'ECONNRESET' || code === 'EPIPE');
+  return code === 'EPIPE' || (code === 'ECONNRESET' && syscall === 'write');
 }
 
 export function isDatabaseUnavailable(error: unknown): boolean {

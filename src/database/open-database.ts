@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { Db } from 'mongodb';
 import type { Config } from '../config';
+import { settledWithin } from '../deadline';
 import { ensureImageIndexes } from '../images/image-repository';
 import { ensureVariantIndexes } from '../variants/variant-repository';
 import type { Logger } from '../logger';
@@ -15,6 +16,12 @@ export interface OpenDatabase {
   /** Closes the connection, then stops the embedded database if this process started it. */
   close(): Promise<void>;
 }
+
+/**
+ * Closing ends the client's sessions on the server, a courtesy: the driver (7.8) may wait for
+ * ever to write that to a connection whose server has just died, so the close waits this long.
+ */
+const CLOSE_DEADLINE_MS = 2000;
 
 export type DatabaseConfig = Pick<
   Config,
@@ -52,7 +59,9 @@ export async function openDatabase(config: DatabaseConfig, logger: Logger): Prom
     db,
     close: async () => {
       closing = true;
-      await connection.close();
+      if (!(await settledWithin(connection.close(), CLOSE_DEADLINE_MS))) {
+        logger.warn({ waitedMs: CLOSE_DEADLINE_MS }, 'the database connection did not close in time; leaving it');
+      }
       await embedded?.stop();
     },
   };

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
@@ -98,4 +99,22 @@ test('when Go is not installed but FerretDB is built, then it starts on FerretDB
     .filter((line) => line.includes('started the embedded database'))
     .map((line) => JSON.parse(line) as { database: string });
   expect(started).toEqual([expect.objectContaining({ database: `FerretDB (SQLite), data in ${path.join(home, 'data', 'ferretdb')}` })]);
+});
+
+test('when Go is not installed and FerretDB is not built, then npm run build:ferretdb says so in one line and succeeds', async () => {
+  const script = path.resolve(__dirname, '../../tools/build-ferretdb.ts');
+  const [environment, options] = isolated({
+    PATH: await pathWithoutGo(),
+    TOOLS_DIR: path.join(home, 'tools'),
+    TS_NODE_PROJECT: path.resolve(__dirname, '../../tsconfig.json'),
+  });
+  const build = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), script], { ...options, env: environment });
+  let output = '';
+  build.stdout.on('data', (part: Buffer) => (output += part.toString()));
+  build.stderr.on('data', (part: Buffer) => (output += part.toString()));
+
+  const [code] = (await once(build, 'exit')) as [number | null];
+
+  expect(code).toBe(0);
+  expect(output).toBe('FerretDB not built: Go is not installed, so npm start will need MONGODB_URI or a mongod (README: The database)\n');
 });
