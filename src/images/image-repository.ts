@@ -205,10 +205,18 @@ async function claimContent({ files, digests }: Collections, sha256: string, id:
   throw new Error(`could not settle which image holds content ${sha256}`);
 }
 
+/**
+ * The top-level bound repeats what the `$or` says, for a database that filters `$or` only after
+ * reading each document (our FerretDB): from this bound it starts a later page at the cursor in
+ * its index, instead of reading and skipping every newer file.
+ */
 function listFilter(after: ListPosition | undefined): Filter<GridFSFile> {
   if (!after) return {};
   const { uploadDate, id } = after;
-  return { $or: [{ uploadDate: { $lt: uploadDate } }, { uploadDate, _id: { $lt: new ObjectId(id) } }] };
+  return {
+    uploadDate: { $lte: uploadDate },
+    $or: [{ uploadDate: { $lt: uploadDate } }, { uploadDate, _id: { $lt: new ObjectId(id) } }],
+  };
 }
 
 /** The order of the listing, newest first; the id breaks ties between uploads in the same millisecond. */
