@@ -2,7 +2,9 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import express, { type Express } from 'express';
 import type { Db } from 'mongodb';
 import type { Config } from './config';
-import { malformedPath, problemResponder, routeNotFound, sendProblem } from './errors/problem-responder';
+import { createApiKeyGuard } from './http/api-key-guard';
+import { createApiKeys } from './http/api-keys';
+import { malformedPath, NOSNIFF, problemResponder, routeNotFound, sendProblem } from './errors/problem-responder';
 import { createImageCache } from './images/image-cache';
 import { createImageCatalog } from './images/image-catalog';
 import { createImageReadHandler, type ImageReadHandler } from './images/image-read-handler';
@@ -50,6 +52,7 @@ export interface AppDependencies {
     | 'corsOrigins'
     | 'apiKeys'
     | 'uploadRateLimit'
+    | 'apiKeyFailureLimit'
     | 'trustProxy'
     | 'uploadIdleTimeoutSeconds'
     | 'bucketName'
@@ -118,6 +121,11 @@ function buildParts(
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  // No browser may read a JSON or problem answer as script or HTML, whatever it is labelled.
+  app.use((_req, res, next) => {
+    res.setHeader(NOSNIFF.name, NOSNIFF.value);
+    next();
+  });
   if (observeInExpress) {
     app.use((req, res, next) => {
       res.setHeader(REQUEST_ID_HEADER, observe(req, res));
@@ -127,9 +135,12 @@ function buildParts(
   // The upload limit counts clients by address; behind proxies, that is in their X-Forwarded-For.
   app.set('trust proxy', config.trustProxy);
   const signUrl = createUrlSigner(config);
+  const apiKeys = createApiKeys(config.apiKeys);
+  // One guard for both routers, so that wrong keys count alike on every route that takes one.
+  const requireApiKey = createApiKeyGuard(apiKeys, { ...config, logger });
   // Ahead of the image routes, whose /image/:id would otherwise take /image/uploads.
-  app.use(RESUMABLE_PATH, createResumableRouter(resumable, { ...config, logger }));
-  app.use('/image', createImageRouter({ images, catalog, readImage, signUrl }, { ...config, logger }));
+  app.use(RESUMABLE_PATH, createResumableRouter(resumable, { apiKeys, requireApiKey }, { ...config, logger }));
+  app.use('/image', createImageRouter({ images, catalog, readImage, signUrl, apiKeys, requireApiKey }, { ...config, logger }));
   app.use(createHealthRouter(db, lifecycle));
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.render());
@@ -186,7 +197,7 @@ export function createApp(deps: AppDependencies): RequestListener {
       return;
     }
     try {
-      readImage(req, res, decodedId(encodedId), { [REQUEST_ID_HEADER]: requestId })?.catch(answer);
+      readImage(req, res, decodedId(encodedId), { [REQUEST_ID_HEADER]: requestId, [NOSNIFF.name]: NOSNIFF.value })?.catch(answer);
     } catch (error) {
       answer(error);
     }

@@ -129,6 +129,7 @@ const environmentSchema = z.object({
     .default('*'),
   API_KEYS: apiKeyList().optional(),
   UPLOAD_RATE_LIMIT: integer(0, 1_000_000, 60),
+  API_KEY_FAILURE_LIMIT: integer(0, 1_000_000, 10),
   TRUST_PROXY: integer(0, 10, 0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
@@ -206,6 +207,8 @@ export interface Config {
   readonly apiKeys: readonly string[];
   /** Uploads per client per minute; 0 turns the limit off. */
   readonly uploadRateLimit: number;
+  /** Wrong API keys per client address per minute before the address is refused; 0 turns the limit off. */
+  readonly apiKeyFailureLimit: number;
   /** How many proxies in front of us to trust for the client's address (X-Forwarded-For). */
   readonly trustProxy: number;
   readonly logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
@@ -288,6 +291,7 @@ export function loadConfig(environment: Environment): Config {
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
     apiKeys: env.API_KEYS ?? Object.freeze([]),
     uploadRateLimit: env.UPLOAD_RATE_LIMIT,
+    apiKeyFailureLimit: env.API_KEY_FAILURE_LIMIT,
     trustProxy: env.TRUST_PROXY,
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,

@@ -17,6 +17,20 @@ const SECRET_PATHS = [
   '*.API_KEYS',
 ];
 
+/**
+ * Query parameters whose values are credentials: a read URL's signature, and the names people
+ * give keys when they put them in a URL, which our API never asks them to.
+ */
+const SECRET_QUERY_PARAMETER = /([?&](?:sig|signature|key|api[_-]?key|access[_-]?token|token|secret|password)=)[^&#]*/gi;
+
+/**
+ * The URL with those parameters' values replaced, for whatever repeats a URL back (logs, the
+ * problem `instance`): a valid signature or key must not travel further than the request did.
+ */
+export function redactUrl(url: string): string {
+  return url.includes('?') ? url.replace(SECRET_QUERY_PARAMETER, '$1[redacted]') : url;
+}
+
 /** pino-pretty is a development dependency: a production install has none, and logs JSON. */
 function prettyPrinterInstalled(): boolean {
   try {

@@ -1,10 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { databaseUnavailable, isDatabaseUnavailable } from '../database/database-errors';
-import type { Logger } from '../logger';
+import { redactUrl, type Logger } from '../logger';
 import { AppError } from './app-error';
 
 const PROBLEM_TYPE_PREFIX = 'urn:image-api:problem:';
+
+/** Every answer carries it: no browser reads a body as another type than it is labelled. */
+export const NOSNIFF = { name: 'X-Content-Type-Options', value: 'nosniff' } as const;
 
 export function malformedPath(cause?: unknown): AppError {
   return new AppError('malformed-request', 'The request path is not validly percent-encoded.', { cause });
@@ -27,9 +30,13 @@ function toAppError(error: unknown): AppError {
   return new AppError('internal-error', 'Something went wrong on our side.', { cause: error });
 }
 
-/** Express rewrites `url` inside routers; the path the client asked for is kept in `originalUrl`. */
+/**
+ * Express rewrites `url` inside routers; the path the client asked for is kept in `originalUrl`.
+ * Credentials in its query are left out.
+ */
 function requestedPath(req: IncomingMessage): string | undefined {
-  return 'originalUrl' in req && typeof req.originalUrl === 'string' ? req.originalUrl : req.url;
+  const path = 'originalUrl' in req && typeof req.originalUrl === 'string' ? req.originalUrl : req.url;
+  return path === undefined ? undefined : redactUrl(path);
 }
 
 const sentProblemCodes = new WeakMap<ServerResponse, string>();
@@ -74,6 +81,7 @@ export function sendProblem(logger: Logger, error: unknown, req: IncomingMessage
     ...problem.headers,
     'Content-Type': 'application/problem+json; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
+    [NOSNIFF.name]: NOSNIFF.value,
   });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

@@ -2,7 +2,7 @@ import { createServer, STATUS_CODES, type RequestListener, type Server, type Ser
 import type { Duplex } from 'node:stream';
 import type { Config } from '../config';
 import { AppError } from '../errors/app-error';
-import { problemBody } from '../errors/problem-responder';
+import { NOSNIFF, problemBody } from '../errors/problem-responder';
 import { latestResponses } from './latest-responses';
 
 export type HttpServerSettings = Pick<Config, 'headersTimeoutSeconds' | 'requestTimeoutSeconds'>;
@@ -33,6 +33,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, latest:
   const head =
     `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\n` +
     'Content-Type: application/problem+json; charset=utf-8\r\n' +
+    `${NOSNIFF.name}: ${NOSNIFF.value}\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     'Connection: close\r\n\r\n';
   socket.end(head + body, () => socket.destroy());

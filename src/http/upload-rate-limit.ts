@@ -1,10 +1,10 @@
 import type { Request, RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit, type AugmentedRequest } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type AugmentedRequest, type Logger as RateLimitLogger } from 'express-rate-limit';
 import { AppError } from '../errors/app-error';
 import type { Logger } from '../logger';
 import type { ApiKeys } from './api-keys';
 
-const WINDOW_MS = 60_000;
+export const WINDOW_MS = 60_000;
 
 export interface UploadRateLimitOptions {
   /** Uploads per client per minute; 0 turns the limit off. */
@@ -13,18 +13,31 @@ export interface UploadRateLimitOptions {
 }
 
 /**
- * A client with a valid key is counted by its key, wherever it connects from; any other
- * request by its address, IPv6 addresses by their /56 as one client may hold all of it.
+ * The client's address (behind TRUST_PROXY proxies, the one they report), IPv6 addresses by
+ * their /56 as one client may hold all of it.
  */
-function clientKey(req: Request, apiKeys: ApiKeys): string {
-  const verdict = apiKeys.verify(req.headers.authorization);
-  if (verdict.outcome === 'valid') return `key:${verdict.clientId}`;
+export function addressKey(req: Request): string {
   return `ip:${ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`;
 }
 
-function secondsUntil(time: Date | undefined): number {
+/** A client with a valid key is counted by its key, wherever it connects from; any other request by its address. */
+function clientKey(req: Request, apiKeys: ApiKeys): string {
+  const verdict = apiKeys.verify(req.headers.authorization);
+  return verdict.outcome === 'valid' ? `key:${verdict.clientId}` : addressKey(req);
+}
+
+/** Whole seconds until `time`, at least 1: what Retry-After says. */
+export function secondsUntil(time: Date | undefined): number {
   if (!time) return WINDOW_MS / 1000;
   return Math.max(1, Math.ceil((time.getTime() - Date.now()) / 1000));
+}
+
+/** Where express-rate-limit reports what it has to say. */
+export function rateLimitLogger(logger: Logger): RateLimitLogger {
+  return {
+    error: (error, message) => logger.error({ err: error }, message ?? 'express-rate-limit error'),
+    warn: (error, message) => logger.warn({ err: error }, message ?? 'express-rate-limit warning'),
+  };
 }
 
 /**
@@ -52,9 +65,6 @@ export function createUploadRateLimit(apiKeys: ApiKeys, options: UploadRateLimit
         ),
       );
     },
-    logger: {
-      error: (error, message) => logger.error({ err: error }, message ?? 'express-rate-limit error'),
-      warn: (error, message) => logger.warn({ err: error }, message ?? 'express-rate-limit warning'),
-    },
+    logger: rateLimitLogger(logger),
   });
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../errors/app-error';
+import type { DecodedSize } from './decoded-size';
 import type { HeadInspection, ImageType } from './image-inspection';
 
 export interface ContentRules {
@@ -21,14 +22,15 @@ export function judgeHead(inspection: HeadInspection, filename: string, rules: C
   if (!rules.allowedTypes.includes(inspection.type)) {
     return new AppError('unsupported-image-type', `${filename}: images of type "${inspection.type}" are not accepted. ${accepted}`);
   }
-  const pixels = inspection.width * inspection.height;
-  if (pixels > rules.maxPixels) {
-    return new AppError(
-      'too-many-pixels',
-      `${filename} is ${inspection.width}×${inspection.height}, ${pixels} pixels; at most ${rules.maxPixels} pixels are accepted.`,
-    );
-  }
-  return inspection;
+  return judgePixels({ ...inspection, frames: 1 }, filename, rules) ?? inspection;
+}
+
+/** Why an image of these dimensions cannot be stored, or undefined when it can. */
+export function judgePixels({ width, height, frames }: DecodedSize, filename: string, rules: ContentRules): AppError | undefined {
+  const pixels = width * height * frames;
+  if (pixels <= rules.maxPixels) return undefined;
+  const size = frames === 1 ? `${width}×${height}` : `${frames} frames of ${width}×${height}`;
+  return new AppError('too-many-pixels', `${filename} is ${size}, ${pixels} pixels; at most ${rules.maxPixels} pixels are accepted.`);
 }
 
 export function fileTooLarge(maxFileSize: number): AppError {

@@ -3,7 +3,17 @@ import { imageTypes } from './image-inspection';
 import type { ImageRecord } from './image-repository';
 
 /** A year, the most HTTP caches honour: ids never change their bytes. */
-const CACHE_CONTROL = 'public, max-age=31536000, immutable';
+const MAX_AGE_SECONDS = 31_536_000;
+const CACHE_CONTROL = `public, max-age=${MAX_AGE_SECONDS}, immutable`;
+
+/**
+ * The caching of an answer to a signed URL that expires at `expiresAt` (Unix seconds): no cache
+ * may keep it, or serve it stale, past then, when the URL itself is refused.
+ */
+export function cacheUntil(expiresAt: number, nowSeconds: number): Readonly<Record<string, string>> {
+  const maxAge = Math.max(0, Math.min(MAX_AGE_SECONDS, Math.floor(expiresAt - nowSeconds)));
+  return { 'Cache-Control': `public, max-age=${maxAge}, must-revalidate` };
+}
 const MAX_FILENAME_LENGTH = 200;
 
 export interface Validators {

@@ -7,13 +7,13 @@ import { corsReadHeaders, type CorsOrigins } from '../http/cors';
 import { parseTransformationQuery, type TransformationRules } from '../variants/transformation';
 import { resolverOf, type TransformationResolver } from '../variants/transformation-resolution';
 import type { VariantService } from '../variants/variant-service';
-import { representationOf } from './delivery-headers';
+import { cacheUntil, representationOf } from './delivery-headers';
 import type { ByteRange } from './gridfs-chunk-stream';
 import type { ImageRecord } from './image-repository';
 import type { ImageReader } from './image-reader';
 import { parseImageId } from './image-schemas';
 import { planRead } from './read-plan';
-import { checkSignature } from './read-url-signature';
+import { checkSignature, expiryOf } from './read-url-signature';
 
 type Headers = Readonly<Record<string, string>>;
 
@@ -106,6 +106,24 @@ interface ParsedQuery {
   readonly resolve: TransformationResolver | undefined;
 }
 
+interface Signature {
+  /** Unix seconds; undefined: the signature never expires. */
+  readonly expiresAt: number | undefined;
+}
+
+interface UrlReading extends ParsedQuery {
+  /** The Cache-Control of an answer to a signed URL that expires; undefined for all others. */
+  readonly lifetime: Headers | undefined;
+}
+
+const PLAIN_READ: UrlReading = { resolve: undefined, lifetime: undefined };
+
+/** What every answer to the request carries, and what a signature's expiry makes of its caching. */
+interface AnswerHeaders {
+  readonly extra: Headers;
+  readonly lifetime: Headers | undefined;
+}
+
 /** A negotiated answer names Accept beside what CORS may already vary on. */
 function varyingOnAccept(headers: Headers): Headers {
   const vary = headers.Vary;
@@ -117,44 +135,49 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
   const unsigned: TransformationRules = { ...options, sizes: options.variantSizes };
   const signed: TransformationRules = { ...unsigned, sizes: undefined };
 
-  /** Whether the URL carries a valid signature; refuses a wrong or expired one, and a missing one when required. */
-  function isSigned(parameters: URLSearchParams, imageId: string): boolean {
-    if (signingKey === undefined) return false;
+  /**
+   * Whether the URL carries a valid signature, and until when (Unix seconds) if it expires;
+   * refuses a wrong or expired one, and a missing one when required.
+   */
+  function signatureOf(query: string, imageId: string): Signature | undefined {
+    if (signingKey === undefined) return undefined;
+    const parameters = new URLSearchParams(query);
     switch (checkSignature(signingKey, `/image/${imageId}`, parameters, Math.floor(Date.now() / 1000))) {
       case 'valid':
-        return true;
+        return { expiresAt: expiryOf(parameters) };
       case 'invalid':
         throw new AppError('invalid-signature', 'sig does not match this URL: sign the path and its parameters as they are sent.');
       case 'expired':
         throw new AppError('invalid-signature', 'The URL expired (exp is past).');
       case 'unsigned':
         if (requireSignedUrls) throw new AppError('signature-required', 'Every read needs a signed URL (REQUIRE_SIGNED_URLS).');
-        return false;
+        return undefined;
     }
   }
 
   const parsedQueries = new LRUCache<string, ParsedQuery>({ max: PARSED_QUERIES_KEPT });
 
   /**
-   * The transformation the query asks for, to be resolved against an original; undefined
-   * without a query and signatures not required, at no cost. The signature is checked on every
-   * request (it may expire), the parameters parsed once per query.
+   * What the URL asks for: the transformation, to be resolved against an original, and how long
+   * caches may keep the answer; nothing without a query and signatures not required, at no cost.
+   * The signature is checked on every request (it may expire), the parameters parsed once per query.
    */
-  function resolverForUrl(url: string | undefined, imageId: string): TransformationResolver | undefined {
+  function readUrl(url: string | undefined, imageId: string): UrlReading {
     const query = queryOf(url) ?? (requireSignedUrls ? '' : undefined);
-    if (query === undefined) return undefined;
-    const withSignature = signingKey !== undefined && isSigned(new URLSearchParams(query), imageId);
-    const key = `${withSignature ? 'signed' : 'unsigned'}?${query}`;
+    if (query === undefined) return PLAIN_READ;
+    const signature = signatureOf(query, imageId);
+    const lifetime = signature?.expiresAt === undefined ? undefined : cacheUntil(signature.expiresAt, Date.now() / 1000);
+    const key = `${signature ? 'signed' : 'unsigned'}?${query}`;
     const known = parsedQueries.get(key);
-    if (known) return known.resolve;
-    const parsed = parseTransformationQuery(new URLSearchParams(query), withSignature ? signed : unsigned);
+    if (known) return { resolve: known.resolve, lifetime };
+    const parsed = parseTransformationQuery(new URLSearchParams(query), signature ? signed : unsigned);
     if (parsed !== undefined && !parsed.ok) {
       const { parameter, reason } = parsed.invalid;
       throw new AppError('invalid-transformation', `${parameter} ${reason}.`);
     }
     const resolve = parsed && resolverOf(parsed.value);
     if (query.length <= LONGEST_QUERY_KEPT) parsedQueries.set(key, { resolve });
-    return resolve;
+    return { resolve, lifetime };
   }
 
   async function sendContent(
@@ -185,13 +208,18 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
     res: ServerResponse,
     image: ImageRecord,
     reader: ImageReader,
-    extra: Headers,
+    { extra, lifetime }: AnswerHeaders,
   ): Promise<void> | undefined {
-    const { validators, headers, notModifiedHeaders } = representationOf(image);
+    const representation = representationOf(image);
+    const { validators } = representation;
+    // Merged only for a signed URL that expires: every other read is spared a copy.
+    const headers = lifetime ? merged(representation.headers, lifetime) : representation.headers;
+    const notModifiedHeaders = lifetime ? merged(representation.notModifiedHeaders, lifetime) : representation.notModifiedHeaders;
     const plan = planRead(req.method, req.headers, image.size, validators);
 
     switch (plan.kind) {
       case 'not-modified':
+        // A 304 refreshes what a cache keeps: it must not outlive a signature either.
         res.writeHead(304, merged(extra, notModifiedHeaders)).end();
         return undefined;
       case 'unsatisfiable':
@@ -213,11 +241,11 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
     res: ServerResponse,
     original: ImageRecord,
     resolve: TransformationResolver,
-    common: Headers,
+    { extra, lifetime }: AnswerHeaders,
   ): Promise<void> | undefined {
     const resolved = resolve(original.contentType, req.headers);
-    const extra = resolved.negotiated ? varyingOnAccept(common) : common;
-    const sendVariant = (variant: ImageRecord) => deliver(req, res, variant, readers.variantContent, extra);
+    const answerHeaders = { extra: resolved.negotiated ? varyingOnAccept(extra) : extra, lifetime };
+    const sendVariant = (variant: ImageRecord) => deliver(req, res, variant, readers.variantContent, answerHeaders);
     const cached = readers.variants.cached(original, resolved);
     return cached ? sendVariant(cached) : readers.variants.obtain(original, resolved).then(sendVariant);
   }
@@ -228,11 +256,12 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
    */
   function answer(req: IncomingMessage, res: ServerResponse, id: string, common: Headers): Promise<void> | undefined {
     const imageId = parseImageId(id);
-    const resolve = resolverForUrl(req.url, imageId);
+    const { resolve, lifetime } = readUrl(req.url, imageId);
+    const headers = { extra: common, lifetime };
     const answerFor = (original: ImageRecord) =>
       resolve
-        ? deliverVariant(req, res, original, resolve, common)
-        : deliver(req, res, original, readers.originals, common);
+        ? deliverVariant(req, res, original, resolve, headers)
+        : deliver(req, res, original, readers.originals, headers);
     const cached = readers.originals.cachedRecord(imageId);
     return cached ? answerFor(cached) : readers.originals.load(imageId).then(answerFor);
   }

@@ -1,8 +1,8 @@
-import express, { Router, type Request } from 'express';
+import { Router, type Request } from 'express';
 import { AppError } from '../errors/app-error';
-import { createApiKeyGuard } from '../http/api-key-guard';
-import { createApiKeys } from '../http/api-keys';
+import type { ApiKeyAccess } from '../http/api-key-guard';
 import { corsPreflightHeaders, corsReadHeaders, type CorsOrigins } from '../http/cors';
+import { jsonBody } from '../http/json-body';
 import { createUploadRateLimit, type UploadRateLimitOptions } from '../http/upload-rate-limit';
 import type { ImageCatalog } from './image-catalog';
 import type { ImageReadHandler } from './image-read-handler';
@@ -13,16 +13,17 @@ import { createUploadMiddleware, UPLOAD_FIELD, type UploadOptions } from './uplo
 
 export interface ImageRouterOptions extends UploadOptions, UploadRateLimitOptions {
   readonly corsOrigins: CorsOrigins;
-  /** Keys that writes need; none: anyone may write. */
-  readonly apiKeys: readonly string[];
 }
 
-export interface ImageRouterServices {
+export interface ImageRouterServices extends ApiKeyAccess {
   readonly images: ImageService;
   readonly catalog: ImageCatalog;
   readonly readImage: ImageReadHandler;
   readonly signUrl: UrlSigner;
 }
+
+/** A sign request is a short query string and a number. */
+const SIGN_BODY_BYTES = 4 * 1024;
 
 function toUploadedImage({ image, duplicate }: StoredImage) {
   return {
@@ -45,12 +46,10 @@ function storedImages(req: Request): StoredImage[] {
 }
 
 export function createImageRouter(
-  { images, catalog, readImage, signUrl }: ImageRouterServices,
+  { images, catalog, readImage, signUrl, apiKeys, requireApiKey }: ImageRouterServices,
   options: ImageRouterOptions,
 ): Router {
   const router = Router();
-  const apiKeys = createApiKeys(options.apiKeys);
-  const requireApiKey = createApiKeyGuard(apiKeys);
   const limitUploads = createUploadRateLimit(apiKeys, options);
 
   // Both refuse before the body is parsed, so that a refused upload stores nothing.
@@ -82,7 +81,7 @@ export function createImageRouter(
     res.set(corsReadHeaders(options.corsOrigins, req.headers)).json(toImageDetails(details));
   });
 
-  router.post('/:id/sign', requireApiKey, express.json({ limit: '4kb' }), async (req: Request<{ id: string }>, res) => {
+  router.post('/:id/sign', requireApiKey, jsonBody(SIGN_BODY_BYTES), async (req: Request<{ id: string }>, res) => {
     const id = parseImageId(req.params.id);
     const { params, expiresIn } = parseSignRequest(req.body);
     await catalog.describe(id);

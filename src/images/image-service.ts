@@ -5,9 +5,11 @@ import { isDatabaseUnavailable } from '../database/database-errors';
 import { AppError } from '../errors/app-error';
 import type { Logger } from '../logger';
 import type { ImageCache } from './image-cache';
-import { fileTooLarge, judgeHead, type RecognisedImage } from './content-rules';
+import { fileTooLarge, judgeHead, judgePixels, type RecognisedImage } from './content-rules';
+import { decodedSizeOf, headerMayUnderstate } from './decoded-size';
 import { inspectHead, MAX_HEAD_BYTES, type HeadInspection, type ImageType } from './image-inspection';
 import type { ImageRecord, ImageRepository, ImageUpload } from './image-repository';
+import { storedFilename } from './stored-filename';
 import { createMetadataFilter, hasMetadataRules, keepEverything, type MetadataFilter } from './metadata/metadata-filter';
 
 export interface ImageServiceOptions {
@@ -174,7 +176,8 @@ async function hashOf(stream: Readable): Promise<string> {
 export function createImageService(repository: ImageRepository, options: ImageServiceOptions): ImageService {
   const { maxFileSize, logger, cache, dedup, stripMetadata } = options;
 
-  async function store({ content, filename }: IncomingImage): Promise<StoredImage> {
+  async function store({ content, filename: sent }: IncomingImage): Promise<StoredImage> {
+    const filename = storedFilename(sent);
     // Never destroy the source: a multipart parser waits for each part to be read to its end.
     const chunks: Chunks = content.iterator({ destroyOnReturn: false });
     const head = await readHead(chunks);
@@ -189,12 +192,26 @@ export function createImageService(repository: ImageRepository, options: ImageSe
     try {
       const sha256 = await copyAll(head.bytes, chunks, { upload, filter, maxFileSize });
       const image = await upload.finish({ sha256 });
+      // Nobody knows its id yet: refused now, it is removed before anyone could read it.
+      await confirmPixels(type, filename, () => repository.openContent(image));
       return dedup ? await keepOneCopy(image, sha256) : { image, duplicate: false };
     } catch (error) {
       await skipRest(chunks, content);
       await removeQuietly(upload.id);
       throw error;
     }
+  }
+
+  /**
+   * Where the header may tell fewer pixels than decoding makes (frames, items), the stored file
+   * is read back once to count them as the decoder will, and refused over MAX_PIXELS. A file the
+   * decoder cannot read keeps the header's verdict: it is served as uploaded, never decoded.
+   */
+  async function confirmPixels(type: ImageType, filename: string, content: () => Readable): Promise<void> {
+    if (!headerMayUnderstate(type)) return;
+    const decoded = await decodedSizeOf(content());
+    const refusal = decoded && judgePixels(decoded, filename, options);
+    if (refusal) throw refusal;
   }
 
   /**
@@ -250,6 +267,7 @@ export function createImageService(repository: ImageRepository, options: ImageSe
     const verdict = judgeHead(await inspectStored(written), written.filename, options);
     if (verdict instanceof AppError) throw verdict;
     if (written.length > maxFileSize) throw fileTooLarge(maxFileSize);
+    await confirmPixels(verdict.type, written.filename, () => repository.openChunks(written));
     return verdict;
   }
 
@@ -291,7 +309,8 @@ export function createImageService(repository: ImageRepository, options: ImageSe
     return dedup ? await holderOf(image, sha256) : { image, duplicate: false };
   }
 
-  async function adopt(written: WrittenUpload, ledger: UploadLedger): Promise<StoredImage> {
+  async function adopt(sent: WrittenUpload, ledger: UploadLedger): Promise<StoredImage> {
+    const written = { ...sent, filename: storedFilename(sent.filename) };
     let stored: StoredImage;
     try {
       stored = await storeWritten(written, ledger);

@@ -38,6 +38,12 @@ export function checkSignature(key: string, path: string, parameters: URLSearchP
   return /^\d{1,12}$/.test(expiry) && Number(expiry) >= nowSeconds ? 'valid' : 'expired';
 }
 
+/** The expiry of a URL whose signature checked valid, in Unix seconds; undefined when it has none. */
+export function expiryOf(parameters: URLSearchParams): number | undefined {
+  const expiry = parameters.get(EXPIRY_PARAMETER);
+  return expiry === null ? undefined : Number(expiry);
+}
+
 /** `path` with `query`, an expiry when given (Unix seconds) and their signature appended. */
 export function signUrl(key: string, path: string, query: string, expiresAt?: number): string {
   const parameters = new URLSearchParams(query);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { problemCodeOf } from '../errors/problem-responder';
-import type { Logger } from '../logger';
+import { redactUrl, type Logger } from '../logger';
 import type { Metrics, UploadOutcome } from './metrics';
 import { routeOf } from './route-of';
 
@@ -108,7 +108,7 @@ export function createRequestObserver(logger: Logger, metrics: Metrics): Request
     if (!logger.isLevelEnabled(level)) return;
     logger[level](
       {
-        req: { id: exchange.id, method: req.method, url: exchange.url },
+        req: { id: exchange.id, method: req.method, url: redactUrl(exchange.url) },
         res: { statusCode: res.statusCode },
         responseTime: Math.round(Number(elapsed) / 1e3) / 1e3,
         route: exchange.route,

@@ -130,7 +130,7 @@ const schemas: Record<string, Schema> = {
 /** One response per status, listing every code that status can carry. */
 function problems(...codes: ErrorCode[]): Record<string, Schema> {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of codes) {
+  for (const code of new Set(codes)) {
     const status = errorCatalog[code].status;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
@@ -150,7 +150,8 @@ const idParameter = { name: 'id', in: 'path', required: true, schema: ref('Image
 const bearer = [{ apiKey: [] }, {}];
 const always: ErrorCode[] = ['internal-error'];
 const readErrors: ErrorCode[] = ['invalid-id', 'image-not-found', 'malformed-request', 'database-unavailable', ...always];
-const writeGuard: ErrorCode[] = ['missing-api-key', 'invalid-api-key'];
+/** `rate-limited`: too many wrong keys from the client's address (API_KEY_FAILURE_LIMIT). */
+const writeGuard: ErrorCode[] = ['missing-api-key', 'invalid-api-key', 'rate-limited'];
 
 const imageBody = (description: string): Schema => ({
   description,
@@ -248,7 +249,7 @@ const resumablePaths = {
       ],
       responses: {
         '201': { description: `Created: \`Location\` is the upload's URL, \`Upload-Expires\` when it expires. ${finishedHeaders}` },
-        ...problems(...tusProtocol, ...writeGuard, ...contentRefusals, 'rate-limited', 'unsupported-tus-extension', 'upload-locked'),
+        ...problems(...tusProtocol, ...writeGuard, ...contentRefusals, 'upload-length-exceeded', 'rate-limited', 'unsupported-tus-extension', 'upload-locked'),
       },
     },
   },
@@ -277,7 +278,7 @@ const resumablePaths = {
       },
       responses: {
         '204': { description: `Stored: Upload-Offset is the new offset. ${finishedHeaders}` },
-        ...problems(...tusUpload, ...contentRefusals, 'upload-offset-mismatch', 'upload-locked', 'request-timeout'),
+        ...problems(...tusUpload, ...contentRefusals, 'upload-length-exceeded', 'upload-offset-mismatch', 'upload-locked', 'request-timeout'),
       },
     },
     delete: {
@@ -359,13 +360,13 @@ const paths = {
   '/image/{id}/sign': {
     post: {
       operationId: 'signImageUrl',
-      summary: 'A signed read URL for the image, with any transformation up to MAX_VARIANT_PIXELS',
+      summary: 'A signed read URL for the image, with any transformation up to MAX_VARIANT_PIXELS; the body, if any, is JSON of at most 4 KiB',
       security: bearer,
       parameters: [idParameter],
       requestBody: { required: false, content: { 'application/json': { schema: ref('SignRequest') } } },
       responses: {
         '200': json('The signed URL', ref('SignedUrl')),
-        ...problems(...writeGuard, ...readErrors, 'invalid-transformation', 'signing-not-configured'),
+        ...problems(...writeGuard, ...readErrors, 'body-too-large', 'not-json', 'invalid-transformation', 'signing-not-configured'),
       },
     },
   },

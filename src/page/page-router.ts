@@ -1,7 +1,7 @@
 import path from 'node:path';
-import express, { Router, type RequestHandler } from 'express';
-import helmet from 'helmet';
+import express, { Router } from 'express';
 import { AppError } from '../errors/app-error';
+import { pageSecurityHeaders } from '../http/page-security';
 
 /** Where `npm run build` puts the page; the same folder from `src/page` (ts-node) and `dist/page`. */
 export const PAGE_DIRECTORY = path.resolve(__dirname, '../../dist/public');
@@ -9,31 +9,7 @@ export const PAGE_DIRECTORY = path.resolve(__dirname, '../../dist/public');
 /** The page's scripts and styles, under a prefix of their own so that no API route can clash with them. */
 export const PAGE_ASSETS_PATH = '/assets';
 
-/**
- * The page's headers, and only the page's: API answers keep theirs (images stay readable
- * cross-origin). Scripts come from this origin only, never inline, and the page may not be
- * framed. Styles are this origin's files too: Uppy sets its inline styles through the DOM,
- * which `style-src` does not govern. `data:` images are the icons in Uppy's CSS and the empty
- * favicon. HSTS is left to whatever terminates TLS in front of the API.
- */
-const pageHeaders: RequestHandler = helmet({
-  contentSecurityPolicy: {
-    useDefaults: false,
-    directives: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'"],
-      imgSrc: ["'self'", 'data:'],
-      connectSrc: ["'self'"],
-      objectSrc: ["'none'"],
-      baseUri: ["'none'"],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-    },
-  },
-  strictTransportSecurity: false,
-  xFrameOptions: { action: 'deny' },
-});
+const pageHeaders = pageSecurityHeaders();
 
 /** The files change with every build and keep their names: browsers ask again each time (a 304 when unchanged). */
 const REVALIDATE = 'no-cache';

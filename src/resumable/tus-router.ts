@@ -3,22 +3,20 @@ import { Server } from '@tus/server';
 import type { Locker } from '@tus/utils';
 import { Router, type Request as ExpressRequest, type RequestHandler } from 'express';
 import { ObjectId } from 'mongodb';
-import { createApiKeyGuard } from '../http/api-key-guard';
-import { createApiKeys } from '../http/api-keys';
+import type { ApiKeyAccess } from '../http/api-key-guard';
 import { watchBodyIdle } from '../http/body-idle-timer';
 import type { CorsOrigins } from '../http/cors';
 import { createUploadRateLimit, type UploadRateLimitOptions } from '../http/upload-rate-limit';
 import { GridFsDataStore } from './gridfs-data-store';
 import { bodyEndingWithTheClient } from './request-body';
 import type { ResumableUploads } from './resumable-uploads';
-import { problemOfTusAnswer, problemOfTusError } from './tus-problems';
+import { declaredLengthOf, problemOfTusAnswer, problemOfTusError, type TusSizes } from './tus-problems';
 
 export const RESUMABLE_PATH = '/image/uploads';
 
 export interface ResumableRouterOptions extends UploadRateLimitOptions {
   readonly maxFileSize: number;
   readonly corsOrigins: CorsOrigins;
-  readonly apiKeys: readonly string[];
   readonly uploadIdleTimeoutSeconds: number;
 }
 
@@ -62,7 +60,8 @@ function copyHeaders(from: Response, to: ServerResponse, except: readonly string
   });
 }
 
-export function createResumableRouter(uploads: ResumableUploads, options: ResumableRouterOptions): Router {
+export function createResumableRouter(uploads: ResumableUploads, { apiKeys, requireApiKey }: ApiKeyAccess, options: ResumableRouterOptions): Router {
+  const sizesOf = (request: Request): TusSizes => ({ maxFileSize: options.maxFileSize, declaredLength: declaredLengthOf(request) });
   /** Errors @tus/server caught, by request, so that the answer can be ours. */
   const caught = new WeakMap<Request, Error>();
   const tus = new Server({
@@ -79,7 +78,7 @@ export function createResumableRouter(uploads: ResumableUploads, options: Resuma
       return imageId === undefined ? {} : { headers: imageHeaders(imageId) };
     },
     onResponseError: (req, error) => {
-      caught.set(req, problemOfTusError(error, options.maxFileSize));
+      caught.set(req, problemOfTusError(error, sizesOf(req)));
       return undefined;
     },
   });
@@ -100,7 +99,7 @@ export function createResumableRouter(uploads: ResumableUploads, options: Resuma
       // A PATCH refused before its body was read: the rest will not be read either, and a
       // half-read request would hold its connection until the idle timer cut it.
       if (!req.complete) res.setHeader('Connection', 'close');
-      throw caught.get(request) ?? problemOfTusAnswer(response.status, await response.text(), options.maxFileSize);
+      throw caught.get(request) ?? problemOfTusAnswer(response.status, await response.text(), sizesOf(request));
     }
     await withImageHeaders(req, response);
     const body = Buffer.from(await response.arrayBuffer());
@@ -115,8 +114,6 @@ export function createResumableRouter(uploads: ResumableUploads, options: Resuma
     next();
   };
 
-  const apiKeys = createApiKeys(options.apiKeys);
-  const requireApiKey = createApiKeyGuard(apiKeys);
   // Each upload counts once against the limit, when it is created; its PATCHes are part of it.
   const limitUploads = createUploadRateLimit(apiKeys, options);
 

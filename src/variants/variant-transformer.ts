@@ -19,13 +19,14 @@ const PIXEL_LIMIT_MESSAGE = /exceeds pixel limit/i;
 
 /**
  * An original sharp cannot decode (uploads check only its header) or that has too many pixels
- * is the client's to know about.
+ * is the client's to know about, in our words: the decoder's own (libvips, libheif) name its
+ * internals and stay in the log, as the error's cause.
  */
 function notTransformable(error: unknown, maxPixels: number): unknown {
   if (!(error instanceof Error)) return error;
   const detail = PIXEL_LIMIT_MESSAGE.test(error.message)
     ? `The image has more than ${maxPixels} pixels (MAX_PIXELS, all frames counted) to decode`
-    : `The image cannot be decoded (${error.message.trim()})`;
+    : 'The image data is damaged or incomplete and cannot be decoded';
   return new AppError('image-not-transformable', `${detail}; it is served only as uploaded.`, { cause: error });
 }
 

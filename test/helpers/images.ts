@@ -76,6 +76,15 @@ export async function makeAnimatedGif(width: number, height: number, frames: num
     .toBuffer();
 }
 
+/** An animated GIF of `frames` frames each of one flat grey, a different one each: quick to make at any size. */
+export async function makeFlatAnimatedGif(width: number, height: number, frames: number): Promise<Buffer> {
+  const pixels = Buffer.alloc(width * height * frames * 3);
+  for (let frame = 0; frame < frames; frame += 1) pixels.fill(40 + frame * 60, frame * width * height * 3, (frame + 1) * width * height * 3);
+  return sharp(pixels, { raw: { width, height: height * frames, channels: 3, pageHeight: height } })
+    .gif()
+    .toBuffer();
+}
+
 /** A JPEG stored sideways, `width`×`height` as encoded, whose EXIF says to turn it a quarter clockwise. */
 export async function makeSidewaysJpeg(width: number, height: number): Promise<Buffer> {
   const pixels = randomBytes(width * height * 3);

@@ -17,8 +17,8 @@ import { createVariantRepository, type VariantRepository } from '../../src/varia
 /** What the app and its HTTP server are given; the server's part is used by `listen`. */
 export type TestConfig = AppDependencies['config'] & HttpServerSettings & Pick<Config, 'bucketName'>;
 
-/** The defaults a server started with no settings would have, but no upload rate limit: its own tests set one. */
-export const defaultTestConfig: TestConfig = { ...loadConfig({}), uploadRateLimit: 0 };
+/** The defaults a server started with no settings would have, but no rate limits: their own tests set them. */
+export const defaultTestConfig: TestConfig = { ...loadConfig({}), uploadRateLimit: 0, apiKeyFailureLimit: 0 };
 
 export interface TestApp {
   /** The app as served: the lean read path in front of Express. */

@@ -1,6 +1,8 @@
+import sharp from 'sharp';
 import request from 'supertest';
 import { onlyUploadedImage, upload } from '../helpers/http';
-import { makeBmp, makeImage, pngClaiming, sha256 } from '../helpers/images';
+import { makeBmp, makeFlatAnimatedGif, makeImage, pngClaiming, sha256 } from '../helpers/images';
+import { TUS_HEADERS, uploadMetadata } from '../helpers/tus';
 import { expectProblem } from '../helpers/problem';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
@@ -39,6 +41,62 @@ describe('content checks', () => {
     expect(response.status).toBe(201);
     const stored = await api.db.collection('images.files').findOne({ filename: 'square.png' });
     expect(stored?.metadata).toEqual({ contentType: 'image/png', width: 1000, height: 1000, sha256: sha256(bytes) });
+  });
+
+  /** A GIF whose logical screen claims 10×10, whatever its frames are: all its header tells. */
+  function withSmallScreen(gif: Buffer): Buffer {
+    const lying = Buffer.from(gif);
+    lying.writeUInt16LE(10, 6);
+    lying.writeUInt16LE(10, 8);
+    return lying;
+  }
+
+  /** One tus request that creates the upload and sends all of it (creation-with-upload). */
+  const resumableUpload = (bytes: Buffer, filename: string) =>
+    request(api.app)
+      .post('/image/uploads')
+      .set({ ...TUS_HEADERS, 'Upload-Length': String(bytes.length), 'Upload-Metadata': uploadMetadata({ filename }) })
+      .set('Content-Type', 'application/offset+octet-stream')
+      .send(bytes);
+
+  test('when an animated GIF has frames each under MAX_PIXELS but more than it all together, then 413 counts every frame and nothing is stored', async () => {
+    const before = await api.stored();
+
+    const response = await upload(api.app, [{ bytes: await makeFlatAnimatedGif(800, 600, 3), filename: 'spin.gif' }]);
+
+    expectProblem(response, 413, 'too-many-pixels');
+    expect((response.body as { detail: string }).detail).toBe(
+      'spin.gif is 3 frames of 800×600, 1440000 pixels; at most 1000000 pixels are accepted.',
+    );
+    expect(await api.stored()).toEqual(before);
+  });
+
+  test('when a GIF header claims 10×10 but its frame is 1200×1000, then multipart and tus uploads are refused with 413 and nothing is stored', async () => {
+    const lying = withSmallScreen(await makeFlatAnimatedGif(1200, 1000, 1));
+    const before = await api.stored();
+
+    const multipart = await upload(api.app, [{ bytes: lying, filename: 'small.gif' }]);
+    const resumable = await resumableUpload(lying, 'small.gif');
+
+    for (const response of [multipart, resumable]) {
+      expectProblem(response, 413, 'too-many-pixels');
+      expect((response.body as { detail: string }).detail).toBe('small.gif is 1200×1000, 1200000 pixels; at most 1000000 pixels are accepted.');
+    }
+    expect(await api.stored()).toEqual(before);
+    expect(await api.db.collection('images.uploads').countDocuments()).toBe(0);
+  });
+
+  test('when an animated GIF and an animated WebP stay under MAX_PIXELS with all their frames, then both ways store them', async () => {
+    const gif = await makeFlatAnimatedGif(400, 300, 3);
+    const webp = await sharp(gif, { animated: true }).webp().toBuffer();
+
+    const answers = [
+      await upload(api.app, [{ bytes: gif, filename: 'ok.gif' }]),
+      await upload(api.app, [{ bytes: webp, filename: 'ok.webp' }]),
+      await resumableUpload(webp, 'ok-too.webp'),
+    ];
+
+    expect(answers.map((answer) => answer.status)).toEqual([201, 201, 201]);
   });
 
   test('when a BMP arrives and the allow-list leaves it out, then 415 lists what is accepted', async () => {

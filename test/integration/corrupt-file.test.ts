@@ -1,10 +1,12 @@
 import http from 'node:http';
 import { ObjectId } from 'mongodb';
 import request from 'supertest';
-import { makeLargePng } from '../helpers/images';
+import { makeImage, makeLargePng } from '../helpers/images';
+import { captureLogs } from '../helpers/logs';
 import { onlyUploadedImage, upload } from '../helpers/http';
 import { expectProblem } from '../helpers/problem';
 import { useListeningTestApp } from '../helpers/server';
+import { startTestApp, type TestApp } from '../helpers/test-app';
 
 // Without the cache every read streams from GridFS, which is the path under test here.
 const running = useListeningTestApp({ config: { cacheMaxBytes: 0 } });
@@ -55,4 +57,31 @@ test('when the first chunk of a stored file is missing, then 500 internal-error 
 
   expectProblem(response, 500, 'internal-error');
   expect(response.body).toMatchObject({ detail: 'Something went wrong on our side.' });
+});
+
+describe('an original the decoder cannot read', () => {
+  const captured = captureLogs();
+  let api: TestApp;
+
+  beforeAll(async () => {
+    api = await startTestApp({ logger: captured.logger });
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  test('when a variant is asked of a JPEG cut off halfway, then 422 says so in our words, and the decoder\'s own only reaches the log', async () => {
+    const whole = await makeImage('jpeg', 400, 300);
+    const { url } = onlyUploadedImage(await upload(api.app, [{ bytes: whole.subarray(0, whole.length / 2), filename: 'half.jpg' }]));
+
+    const response = await request(api.app).get(`${url}?w=64`);
+
+    expectProblem(response, 422, 'image-not-transformable');
+    expect((response.body as { detail: string }).detail).toBe(
+      'The image data is damaged or incomplete and cannot be decoded; it is served only as uploaded.',
+    );
+    const logged = captured.lines.find((line) => line.code === 'image-not-transformable');
+    expect(JSON.stringify(logged)).toMatch(/VipsJpeg/);
+  });
 });

@@ -168,7 +168,8 @@ describe('file names in Content-Disposition', () => {
     ['quotes', 'say "cheese".png', 'inline; filename="say _cheese_.png"; filename*=UTF-8\'\'say%20%22cheese%22.png'],
     ['a path', '../../etc/passwd.png', 'inline; filename=passwd.png'],
     ['a Windows path', 'C:\\Users\\me\\cat.png', 'inline; filename=cat.png'],
-    ['control characters', 'a\r\nSet-Cookie: x=1.png', 'inline; filename="aSet-Cookie: x=1.png"'],
+    // Stored with each control character as U+FFFD, which the header carries only in filename*.
+    ['control characters', 'a\r\nSet-Cookie: x=1.png', 'inline; filename="a__Set-Cookie: x=1.png"; filename*=UTF-8\'\'a%EF%BF%BD%EF%BF%BDSet-Cookie%3A%20x%3D1.png'],
     ['non-ASCII letters', 'café ☕.png', 'inline; filename="caf_ _.png"; filename*=UTF-8\'\'caf%C3%A9%20%E2%98%95.png'],
     ['only dots and spaces', '. . .', 'inline; filename=image.png'],
     ['a hidden-file name', '.htaccess', 'inline; filename=htaccess.png'],

@@ -4,6 +4,7 @@ import { makeImage } from '../helpers/images';
 import { multipartBody, postMultipart, type MultipartPart } from '../helpers/multipart';
 import { expectProblem } from '../helpers/problem';
 import { startTestApp, type TestApp } from '../helpers/test-app';
+import { TUS_HEADERS, uploadMetadata } from '../helpers/tus';
 
 const BOUNDARY = 'hostile-boundary';
 
@@ -95,6 +96,29 @@ describe('hostile input', () => {
     expect(downloaded.headers['content-disposition']).toBe(
       "inline; filename=c___.png; filename*=UTF-8''c%EF%BF%BD%EF%BF%BD%EF%BF%BD.png",
     );
+  });
+
+  test('when file names carry control or bidirectional characters, then multipart and tus uploads store each as U+FFFD', async () => {
+    const unsafe = ['\u0001', '\t', '\u001b', '\u007f', '\u0085', '\u200e', '\u200f', '\u202a', '\u202e', '\u2066', '\u2069', '\u061c'];
+    const multipartName = `photo${unsafe.join('')}gnp.exe`;
+    const tusName = `line\r\nbreak${unsafe.join('')}.png`;
+
+    // busboy refuses raw controls in a quoted filename; RFC 5987's filename* carries them percent-encoded.
+    const extendedFilename = `ignored"; filename*=UTF-8''${encodeURIComponent(multipartName)}; x="`;
+    const multipart = await postMultipart(api.app, BOUNDARY, multipartBody(BOUNDARY, [imagePart({ filename: extendedFilename })]));
+    const resumable = await request(api.app)
+      .post('/image/uploads')
+      .set({ ...TUS_HEADERS, 'Upload-Length': String(png.length), 'Upload-Metadata': uploadMetadata({ filename: tusName }) })
+      .set('Content-Type', 'application/offset+octet-stream')
+      .send(png);
+
+    expect([multipart.status, resumable.status]).toEqual([201, 201]);
+    const replaced = '\uFFFD'.repeat(unsafe.length);
+    const multipartInfo = await request(api.app).get(`${onlyUploadedImage(multipart).url}/info`);
+    const tusInfo = await request(api.app).get(`${String(resumable.headers['x-image-url'])}/info`);
+    expect((multipartInfo.body as { filename: string }).filename).toBe(`photo${replaced}gnp.exe`);
+    expect((tusInfo.body as { filename: string }).filename).toBe(`line\uFFFD\uFFFDbreak${replaced}.png`);
+    expect(onlyUploadedImage(multipart).filename).toBe(`photo${replaced}gnp.exe`);
   });
 
   test('when the file name is 10,000 characters long, then it is stored and served cut to 200', async () => {

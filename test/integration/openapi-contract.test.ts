@@ -26,11 +26,11 @@ describe('the OpenAPI document', () => {
     return String(created.headers.location);
   }
 
-  const patchUpload = (path: string, offset: number) =>
+  const patchUpload = (path: string, offset: number, bytes = 100) =>
     tus(request(api.app).patch(path))
       .set('Upload-Offset', String(offset))
       .set('Content-Type', 'application/offset+octet-stream')
-      .send(Buffer.alloc(100));
+      .send(Buffer.alloc(bytes));
 
   async function storedImageUrl(): Promise<string> {
     return onlyUploadedImage(await withKey(upload(api.app, [{ bytes: await makeImage('png'), filename: 'a.png' }]))).url;
@@ -95,6 +95,7 @@ describe('the OpenAPI document', () => {
     ['204', 'PATCH', '/image/uploads/{uploadId}', async () => patchUpload(await createdUploadPath(), 0)],
     ['404', 'PATCH', '/image/uploads/{uploadId}', async () => patchUpload('/image/uploads/0123456789abcdef01234567', 0)],
     ['409', 'PATCH', '/image/uploads/{uploadId}', async () => patchUpload(await createdUploadPath(), 10)],
+    ['413', 'PATCH', '/image/uploads/{uploadId}', async () => patchUpload(await createdUploadPath(), 0, 2000)],
     ['204', 'DELETE', '/image/uploads/{uploadId}', async () => tus(request(api.app).delete(await createdUploadPath()))],
     ['200', 'GET', '/healthz', async () => request(api.app).get('/healthz')],
     ['200', 'GET', '/readyz', async () => request(api.app).get('/readyz')],

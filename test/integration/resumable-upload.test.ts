@@ -107,6 +107,31 @@ describe('resumable uploads with tus', () => {
     expect(await running.api.stored()).toEqual(before);
   });
 
+  test('when a PATCH, or a creation with its bytes, sends more than Upload-Length, then 413 upload-length-exceeded speaks of the declared length and the upload goes on', async () => {
+    const bytes = await makeImage('png');
+    const path = await createUpload(bytes.length);
+
+    const pastTheEnd = await patch(path, 0, Buffer.concat([bytes, Buffer.alloc(10)]));
+    const creation = await fetch(`${baseUrl()}/image/uploads`, {
+      method: 'POST',
+      headers: { ...TUS_HEADERS, 'Upload-Length': '10', 'Content-Type': 'application/offset+octet-stream' },
+      body: bytes,
+    });
+
+    for (const response of [pastTheEnd, creation]) {
+      expect(response.status).toBe(413);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const problem = (await response.json()) as { code: string; detail: string };
+      expect(problem.code).toBe('upload-length-exceeded');
+      expect(problem.detail).toContain("the upload's declared length (Upload-Length)");
+      expect(problem.detail).not.toContain(String(running.api.config.maxFileSize));
+    }
+    expect(await offsetOf(path)).toBe(0);
+    const finished = await patch(path, 0, bytes);
+    expect(finished.status).toBe(204);
+    expect((await download(running.api.app, finished.headers.get('x-image-url') ?? '')).bytes.equals(bytes)).toBe(true);
+  });
+
   test('when Upload-Length is 0, then the creation is refused as an empty multipart file is, and nothing is kept', async () => {
     const statesBefore = await uploadStates();
 

@@ -39,6 +39,28 @@ describe('API keys in logs', () => {
     expect(captured.output()).not.toContain(WRONG_KEY);
   });
 
+  test('when URLs carry a signature or keys in their query, then their values reach neither the logs nor the problem instance', async () => {
+    const secrets = ['SIGVALUE0123', 'APIKEYVALUE0123', 'TOKENVALUE0123'];
+    const query = `?w=64&sig=${secrets[0] ?? ''}&API_KEY=${secrets[1] ?? ''}&token=${secrets[2] ?? ''}#sig=fragment`;
+    const redacted = '?w=64&sig=[redacted]&API_KEY=[redacted]&token=[redacted]';
+
+    const answers = [
+      await request(api.app).get(`/image/not-an-id${query}`),
+      await request(api.expressApp).get(`/image/not-an-id${query}`),
+      await request(api.app).get(`/nowhere${query}`),
+    ];
+
+    expect(answers.map((answer) => answer.status)).toEqual([400, 400, 404]);
+    expect(answers.map((answer) => (answer.body as { instance: string }).instance)).toEqual([
+      `/image/not-an-id${redacted}`,
+      `/image/not-an-id${redacted}`,
+      `/nowhere${redacted}`,
+    ]);
+    const requestLines = captured.lines.filter((line) => line.msg === 'request completed' && JSON.stringify(line).includes('[redacted]'));
+    expect(requestLines.length).toBeGreaterThanOrEqual(3);
+    for (const secret of secrets) expect(captured.output()).not.toContain(secret);
+  });
+
   test('when something logs request headers or the config, then the key is censored', () => {
     const { logger, output } = captureLogs();
 

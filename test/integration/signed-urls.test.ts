@@ -74,6 +74,75 @@ describe('signed read URLs', () => {
     expectProblem(await request(api.app).get(url), 403, 'invalid-signature');
   });
 
+  test('when a signed URL expires in two minutes, then its answers (original, variant, 304, on both paths) may be cached two minutes at most', async () => {
+    const id = await uploadedId();
+    const expiresAt = nowSeconds() + 120;
+    const urls = [signUrl(SIGNING_KEY, `/image/${id}`, '', expiresAt), signUrl(SIGNING_KEY, `/image/${id}`, 'w=300', expiresAt)];
+
+    for (const app of [api.app, api.expressApp]) {
+      for (const url of urls) {
+        const read = await request(app).get(url);
+        const revalidated = await request(app).get(url).set('If-None-Match', String(read.headers.etag));
+
+        expect([read.status, revalidated.status]).toEqual([200, 304]);
+        for (const answer of [read, revalidated]) {
+          const cacheControl = String(answer.headers['cache-control']);
+          expect(cacheControl).toMatch(/^public, max-age=\d+, must-revalidate$/);
+          const maxAge = Number(/max-age=(\d+)/.exec(cacheControl)?.[1]);
+          expect(maxAge).toBeLessThanOrEqual(expiresAt - nowSeconds() + 1);
+          expect(maxAge).toBeGreaterThanOrEqual(110);
+        }
+      }
+    }
+  });
+
+  test('when a signed URL never expires, then it is cached like any image, for a year', async () => {
+    const id = await uploadedId();
+
+    const read = await request(api.app).get(signUrl(SIGNING_KEY, `/image/${id}`, 'w=300'));
+
+    expect(read.status).toBe(200);
+    expect(read.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+  });
+
+  test('when POST /image/:id/sign gets a body that is not JSON, then 415 not-json and nothing is signed', async () => {
+    const id = await uploadedId();
+
+    const response = await request(api.app)
+      .post(`/image/${id}/sign`)
+      .set('Authorization', `Bearer ${API_KEY}`)
+      .set('Content-Type', 'text/plain')
+      .send('{"params": "w=300", "expiresIn": 60}');
+
+    expectProblem(response, 415, 'not-json');
+    expect(response.body).not.toHaveProperty('url');
+    expectMatchesContract('POST', '/image/{id}/sign', response);
+  });
+
+  test('when POST /image/:id/sign gets a body over 4 KiB, then 413 body-too-large before it is read', async () => {
+    const id = await uploadedId();
+
+    const response = await request(api.app)
+      .post(`/image/${id}/sign`)
+      .set('Authorization', `Bearer ${API_KEY}`)
+      .send({ params: `w=300&pad=${'x'.repeat(5000)}` });
+
+    expectProblem(response, 413, 'body-too-large');
+    expect(response.headers.connection).toBe('close');
+    expectMatchesContract('POST', '/image/{id}/sign', response);
+  });
+
+  test('when POST /image/:id/sign gets no body or broken JSON, then it signs the original, or answers 400', async () => {
+    const id = await uploadedId();
+    const sign = () => request(api.app).post(`/image/${id}/sign`).set('Authorization', `Bearer ${API_KEY}`);
+
+    const empty = await sign();
+    const broken = await sign().set('Content-Type', 'application/json').send('{"params": ');
+
+    expect(empty.status).toBe(200);
+    expectProblem(broken, 400, 'malformed-request');
+  });
+
   test('when a signed URL asks more than MAX_VARIANT_PIXELS, then it answers 400 naming the size', async () => {
     const id = await uploadedId();
 

@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       corsOrigins: '*',
       apiKeys: [],
       uploadRateLimit: 60,
+      apiKeyFailureLimit: 10,
       trustProxy: 0,
       logLevel: 'info',
       logFormat: 'auto',
@@ -132,6 +133,7 @@ describe('loadConfig', () => {
       ORPHAN_SWEEP_INTERVAL: '2',
       SHUTDOWN_TIMEOUT: '0',
       WEB_CONCURRENCY: '4',
+      API_KEY_FAILURE_LIMIT: '0',
     });
 
     expect(config).toMatchObject({
@@ -154,6 +156,7 @@ describe('loadConfig', () => {
       orphanSweepIntervalSeconds: 2,
       shutdownTimeoutSeconds: 0,
       webConcurrency: 4,
+      apiKeyFailureLimit: 0,
     });
   });
 
