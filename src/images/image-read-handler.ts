@@ -215,7 +215,7 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
     resolve: TransformationResolver,
     common: Headers,
   ): Promise<void> | undefined {
-    const resolved = resolve(original.contentType, req.headers);
+    const resolved = resolve(original, req.headers);
     const extra = resolved.negotiated ? varyingOnAccept(common) : common;
     const sendVariant = (variant: ImageRecord) => deliver(req, res, variant, readers.variantContent, extra);
     const cached = readers.variants.cached(original, resolved);
