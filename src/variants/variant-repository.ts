@@ -75,7 +75,10 @@ export interface VariantRepository {
   listOf(originalId: string, limit: number, after?: VariantPosition): Promise<StoredVariant[]>;
   /** Removes a variant file and its chunks, claimed or not, and any claim that points at it. */
   removeFile(fileId: string): Promise<void>;
-  /** Removes every variant of an original, a batch of them per query; resolves to their keys. */
+  /**
+   * Removes every variant of an original, four queries per 500 whatever their number (a find,
+   * then the claims, files and chunks by id); resolves to their keys.
+   */
   removeAllOf(originalId: string): Promise<string[]>;
   /**
    * Removes the variants of an original beyond the `count` made last, `keep` being one of
@@ -269,7 +272,8 @@ export function createVariantRepository(db: Db, bucketName: string): VariantRepo
   const collections = variantCollections(db, bucketName);
   // Written now, however long since their last chunk: not leftovers.
   const openUploads = new Set<string>();
-  const ids = { projection: { _id: 1, fileId: 1 } } as const;
+  // A batch of ids per round trip, as they are removed: the driver's first batch would hold 101.
+  const idsOnly = { projection: { _id: 1, fileId: 1 }, batchSize: IDS_PER_BATCH } as const;
   return {
     findById: async (key) => {
       const document = await collections.variants.findOne({ _id: key });
@@ -288,10 +292,10 @@ export function createVariantRepository(db: Db, bucketName: string): VariantRepo
     },
     removeFile: (fileId) => removeFiles(collections, [new ObjectId(fileId)]),
     removeAllOf: async (originalId) =>
-      removeVariants(collections, await collections.variants.find({ originalId: new ObjectId(originalId) }, ids).toArray()),
+      removeVariants(collections, await collections.variants.find({ originalId: new ObjectId(originalId) }, idsOnly).toArray()),
     keepNewest: async (originalId, count, keep) => {
       const others = { originalId: new ObjectId(originalId), _id: { $ne: keep } };
-      const beyond = await collections.variants.find(others, ids).sort(NEWEST_FIRST).skip(count - 1).toArray();
+      const beyond = await collections.variants.find(others, idsOnly).sort(NEWEST_FIRST).skip(count - 1).toArray();
       return removeVariants(collections, beyond);
     },
     findLeftovers: (olderThan) => findLeftovers(collections, olderThan, openUploads),
