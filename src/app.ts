@@ -41,6 +41,7 @@ export interface AppDependencies {
     | 'variantSizes'
     | 'presets'
     | 'maxVariantPixels'
+    | 'maxVariantsPerImage'
     | 'signingKey'
     | 'requireSignedUrls'
     | 'transformConcurrency'
@@ -98,6 +99,7 @@ function buildParts(
   const catalog = createImageCatalog(repository, reader, { forget: forgetImage }, variantRepository);
   const variants = createVariantService(variantRepository, {
     maxPixels: config.maxPixels,
+    maxVariantsPerImage: config.maxVariantsPerImage,
     logger,
     cache,
     sources,

@@ -106,6 +106,7 @@ const environmentSchema = z.object({
     .regex(/^[!-~]{32,}$/, 'must be at least 32 printable ASCII characters without spaces (openssl rand -hex 32 makes one)')
     .optional(),
   REQUIRE_SIGNED_URLS: booleanFlag(false),
+  MAX_VARIANTS_PER_IMAGE: integer(1, 100_000, 100),
   TRANSFORM_CONCURRENCY: integer(1, 1024, availableParallelism()),
   TRANSFORM_QUEUE: integer(0, 100_000, 100),
   TRANSFORM_CACHE_BYTES: integer(0, Number.MAX_SAFE_INTEGER, 32 * MIB),
@@ -182,6 +183,8 @@ export interface Config {
   readonly presets: Readonly<Record<string, Transformation>>;
   /** Width times height at most of a variant a signed URL asks for. */
   readonly maxVariantPixels: number;
+  /** Variants stored of one original at most; making one more removes those made longest ago. */
+  readonly maxVariantsPerImage: number;
   /** Signs read URLs that may ask any size; unset: no URL is signed. */
   readonly signingKey: string | undefined;
   /** Every image read, originals included, needs a signed URL. */
@@ -278,6 +281,7 @@ export function loadConfig(environment: Environment): Config {
     variantSizes: env.VARIANT_SIZES,
     presets: env.PRESETS,
     maxVariantPixels: env.MAX_VARIANT_PIXELS,
+    maxVariantsPerImage: env.MAX_VARIANTS_PER_IMAGE,
     signingKey: env.SIGNING_KEY,
     requireSignedUrls: env.REQUIRE_SIGNED_URLS,
     transformConcurrency: env.TRANSFORM_CONCURRENCY,

@@ -1,5 +1,5 @@
 import { AppError } from '../errors/app-error';
-import type { StoredVariant, VariantRepository } from '../variants/variant-repository';
+import type { StoredVariant, VariantPosition, VariantRepository } from '../variants/variant-repository';
 import type { ImageCache } from './image-cache';
 import type { ImageReader } from './image-reader';
 import type { ImageRecord, ImageRepository, ListPosition } from './image-repository';
@@ -12,13 +12,18 @@ export interface ImagePage {
 
 export interface ImageDetails {
   readonly image: ImageRecord;
-  /** Oldest first. */
+  /** A page of them, oldest first. */
   readonly variants: readonly StoredVariant[];
+  /** Where the next page of variants starts; undefined on the last page. */
+  readonly next: VariantPosition | undefined;
 }
 
 /** What the people running the service do with stored images: look one up, page through all, delete. */
 export interface ImageCatalog {
-  describe(id: string): Promise<ImageDetails>;
+  /** The image's record; `image-not-found` when there is none. */
+  find(id: string): Promise<ImageRecord>;
+  /** The image and a page of its variants, oldest first, by upload date and key as the listing goes. */
+  describe(id: string, limit: number, after?: VariantPosition): Promise<ImageDetails>;
   /**
    * Newest first. Paging goes by upload date and id, never by offset, so images uploaded while
    * a client pages land before its first page: none is skipped or shown twice.
@@ -31,6 +36,12 @@ export interface ImageCatalog {
   remove(id: string): Promise<void>;
 }
 
+/** The first `limit` of what was found, one more asked to know whether a page follows; `last` only then. */
+function pageOf<T>(found: readonly T[], limit: number): { page: readonly T[]; last: T | undefined } {
+  const page = found.slice(0, limit);
+  return { page, last: found.length > limit ? page.at(-1) : undefined };
+}
+
 export function createImageCatalog(
   repository: ImageRepository,
   reader: ImageReader,
@@ -38,11 +49,8 @@ export function createImageCatalog(
   variants: Pick<VariantRepository, 'listOf' | 'removeAllOf'>,
 ): ImageCatalog {
   async function list(limit: number, after?: ListPosition): Promise<ImagePage> {
-    const found = await repository.list(limit + 1, after);
-    const images = found.slice(0, limit);
-    const last = images.at(-1);
-    const next = found.length > limit && last ? { uploadDate: last.uploadDate, id: last.id } : undefined;
-    return { images, next };
+    const { page: images, last } = pageOf(await repository.list(limit + 1, after), limit);
+    return { images, next: last && { uploadDate: last.uploadDate, id: last.id } };
   }
 
   /** The original goes first, so that its variants stop being served before they go. */
@@ -56,10 +64,11 @@ export function createImageCatalog(
     }
   }
 
-  async function describe(id: string): Promise<ImageDetails> {
+  async function describe(id: string, limit: number, after?: VariantPosition): Promise<ImageDetails> {
     const image = await reader.find(id);
-    return { image, variants: await variants.listOf(id) };
+    const { page, last } = pageOf(await variants.listOf(id, limit + 1, after), limit);
+    return { image, variants: page, next: last && { uploadDate: last.record.uploadDate, params: last.params } };
   }
 
-  return { describe, list, remove };
+  return { find: (id) => reader.find(id), describe, list, remove };
 }

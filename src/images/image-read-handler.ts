@@ -243,7 +243,7 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
     resolve: TransformationResolver,
     { extra, lifetime }: AnswerHeaders,
   ): Promise<void> | undefined {
-    const resolved = resolve(original.contentType, req.headers);
+    const resolved = resolve(original, req.headers);
     const answerHeaders = { extra: resolved.negotiated ? varyingOnAccept(extra) : extra, lifetime };
     const sendVariant = (variant: ImageRecord) => deliver(req, res, variant, readers.variantContent, answerHeaders);
     const cached = readers.variants.cached(original, resolved);

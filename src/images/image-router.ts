@@ -6,7 +6,7 @@ import { jsonBody } from '../http/json-body';
 import { createUploadRateLimit, type UploadRateLimitOptions } from '../http/upload-rate-limit';
 import type { ImageCatalog } from './image-catalog';
 import type { ImageReadHandler } from './image-read-handler';
-import { encodeCursor, parseImageId, parseListQuery, parseSignRequest, toImageDetails, toImageInfo } from './image-schemas';
+import { encodeCursor, parseImageId, parseListQuery, parseSignRequest, parseVariantPageQuery, toImageDetails, toImageInfo } from './image-schemas';
 import type { ImageService, StoredImage } from './image-service';
 import type { UrlSigner } from './read-url-signature';
 import { createUploadMiddleware, UPLOAD_FIELD, type UploadOptions } from './upload-middleware';
@@ -77,14 +77,16 @@ export function createImageRouter(
   });
 
   router.get('/:id/info', async (req, res) => {
-    const details = await catalog.describe(parseImageId(req.params.id));
+    const id = parseImageId(req.params.id);
+    const { limit, after } = parseVariantPageQuery(req.query);
+    const details = await catalog.describe(id, limit, after);
     res.set(corsReadHeaders(options.corsOrigins, req.headers)).json(toImageDetails(details));
   });
 
   router.post('/:id/sign', requireApiKey, jsonBody(SIGN_BODY_BYTES), async (req: Request<{ id: string }>, res) => {
     const id = parseImageId(req.params.id);
     const { params, expiresIn } = parseSignRequest(req.body);
-    await catalog.describe(id);
+    await catalog.find(id);
     res.json(signUrl(id, params, expiresIn));
   });
 

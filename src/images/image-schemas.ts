@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors/app-error';
 import type { ImageDetails } from './image-catalog';
+import type { VariantPosition } from '../variants/variant-repository';
 import type { ImageRecord, ListPosition } from './image-repository';
 
 /** The 24 hex digits of a MongoDB ObjectId. A plain pattern: this runs on every read. */
@@ -22,23 +23,38 @@ export function parseImageId(value: string): string {
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-/** A cursor is the position of the last image of a page: its upload time and id, opaque to clients. */
-const cursorSchema = z.tuple([z.number().int().nonnegative(), z.string().regex(IMAGE_ID)]);
+/**
+ * A cursor is the position of the last item of a page, opaque to clients: its upload time and
+ * what breaks ties, an image's id or a variant's canonical parameters.
+ */
+type Cursor = readonly [uploadTime: number, tieBreak: string];
 
-export function encodeCursor({ uploadDate, id }: ListPosition): string {
-  return Buffer.from(JSON.stringify([uploadDate.getTime(), id])).toString('base64url');
+function encode([uploadTime, tieBreak]: Cursor): string {
+  return Buffer.from(JSON.stringify([uploadTime, tieBreak])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): ListPosition | undefined {
-  try {
-    const parsed = cursorSchema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    return parsed.success ? { uploadDate: new Date(parsed.data[0]), id: parsed.data[1] } : undefined;
-  } catch {
-    return undefined;
-  }
+export const encodeCursor = ({ uploadDate, id }: ListPosition): string => encode([uploadDate.getTime(), id]);
+export const encodeVariantCursor = ({ uploadDate, params }: VariantPosition): string => encode([uploadDate.getTime(), params]);
+
+/** Canonical parameters are short and made of these (see transformation-resolution.ts). */
+const CANONICAL_PARAMS = /^[a-z0-9=&]{1,200}$/;
+
+function cursorDecoder(tieBreak: RegExp): (cursor: string) => Cursor | undefined {
+  const schema = z.tuple([z.number().int().nonnegative(), z.string().regex(tieBreak)]);
+  return (cursor) => {
+    try {
+      const parsed = schema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  };
 }
 
-const listQuerySchema = z.object({
+const decodeImageCursor = cursorDecoder(IMAGE_ID);
+const decodeVariantCursor = cursorDecoder(CANONICAL_PARAMS);
+
+const pageQuerySchema = z.object({
   limit: z
     .string()
     .regex(/^\d+$/)
@@ -48,24 +64,40 @@ const listQuerySchema = z.object({
   cursor: z.string().optional(),
 });
 
-export interface ListQuery {
+export interface PageQuery<Position> {
   readonly limit: number;
-  readonly after: ListPosition | undefined;
+  readonly after: Position | undefined;
 }
 
-/** `?limit=&cursor=` of the listing; a repeated parameter counts as malformed. */
-export function parseListQuery(query: unknown): ListQuery {
-  const parsed = listQuerySchema.safeParse(query);
+/** `?limit=&cursor=` of a paged answer; a repeated parameter counts as malformed. */
+function parsePageQuery<Position>(query: unknown, toPosition: (cursor: string) => Position | undefined): PageQuery<Position> {
+  const parsed = pageQuerySchema.safeParse(query);
   if (!parsed.success) {
     throw new AppError('invalid-query', `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}, and cursor a value from "next".`);
   }
   const { limit, cursor } = parsed.data;
   if (cursor === undefined) return { limit, after: undefined };
-  const after = decodeCursor(cursor);
+  const after = toPosition(cursor);
   if (!after) {
-    throw new AppError('invalid-query', 'cursor is not one this service handed out: pass the "next" of a listing as it is.');
+    throw new AppError('invalid-query', 'cursor is not one this service handed out: pass the "next" of a page as it is.');
   }
   return { limit, after };
+}
+
+/** The listing's query. */
+export function parseListQuery(query: unknown): PageQuery<ListPosition> {
+  return parsePageQuery(query, (cursor) => {
+    const decoded = decodeImageCursor(cursor);
+    return decoded && { uploadDate: new Date(decoded[0]), id: decoded[1] };
+  });
+}
+
+/** The query of `/info`, which pages the variants. */
+export function parseVariantPageQuery(query: unknown): PageQuery<VariantPosition> {
+  return parsePageQuery(query, (cursor) => {
+    const decoded = decodeVariantCursor(cursor);
+    return decoded && { uploadDate: new Date(decoded[0]), params: decoded[1] };
+  });
 }
 
 /** What `GET /image/:id/info` and the listing say of an image. */
@@ -83,10 +115,11 @@ export function toImageInfo(image: ImageRecord) {
   };
 }
 
-/** What `GET /image/:id/info` says: the image, and the variants stored of it. */
-export function toImageDetails({ image, variants }: ImageDetails) {
+/** What `GET /image/:id/info` says: the image, and a page of the variants stored of it. */
+export function toImageDetails({ image, variants, next }: ImageDetails) {
   return {
     ...toImageInfo(image),
+    next: next ? encodeVariantCursor(next) : null,
     variants: variants.map(({ params, record }) => ({
       params,
       contentType: record.contentType,

@@ -61,9 +61,13 @@ const schemas: Record<string, Schema> = {
   ImageInfo: { type: 'object', required: imageInfoRequired, properties: imageInfoProperties, additionalProperties: false },
   ImageDetails: {
     type: 'object',
-    description: 'ImageInfo and the variants stored of the image',
-    required: [...imageInfoRequired, 'variants'],
-    properties: { ...imageInfoProperties, variants: { type: 'array', items: ref('StoredVariant') } },
+    description: 'ImageInfo and a page of the variants stored of the image, oldest first',
+    required: [...imageInfoRequired, 'variants', 'next'],
+    properties: {
+      ...imageInfoProperties,
+      variants: { type: 'array', items: ref('StoredVariant') },
+      next: { ...nullable('string'), description: 'The `cursor` of the next page of variants; null on the last one.' },
+    },
     additionalProperties: false,
   },
   StoredVariant: {
@@ -165,19 +169,29 @@ const dimension = (name: string, side: string): Schema => ({
   description: `${side} in pixels; without a signature, one of VARIANT_SIZES`,
 });
 
+const pageParameters: Schema[] = [
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } },
+  { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'The `next` of the previous page' },
+];
+
 /** Any of them makes the read a variant; other query parameters are ignored. */
 const transformationParameters: Schema[] = [
   dimension('w', 'Width'),
   dimension('h', 'Height'),
   { name: 'fit', in: 'query', schema: { type: 'string', enum: [...FITS], default: 'inside' }, description: 'How the image fits w×h; needs w or h' },
-  { name: 'enlarge', in: 'query', schema: { type: 'boolean', default: false }, description: 'Allow a variant larger than the original; needs w or h' },
+  {
+    name: 'enlarge',
+    in: 'query',
+    schema: { type: 'boolean', default: false },
+    description: 'Allow a variant larger than the original; needs w or h, and a signed URL',
+  },
   {
     name: 'format',
     in: 'query',
     schema: { type: 'string', enum: [...NAMED_FORMATS, 'original', 'auto'], default: 'original' },
     description: '`auto`: AVIF if Accept lists image/avif, else WebP if it lists image/webp, else the original format (with `Vary: Accept`)',
   },
-  { name: 'q', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 }, description: 'Quality of JPEG, WebP and AVIF (defaults 80, 80, 50)' },
+  { name: 'q', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 }, description: 'Quality of JPEG, WebP and AVIF (defaults 80, 80, 50); needs a signed URL' },
   { name: 'preset', in: 'query', schema: { type: 'string' }, description: 'One of PRESETS; not combined with the parameters above' },
   {
     name: 'exp',
@@ -189,7 +203,8 @@ const transformationParameters: Schema[] = [
     name: 'sig',
     in: 'query',
     schema: { type: 'string' },
-    description: 'HMAC-SHA256 (SIGNING_KEY) of the path and the sorted w, h, fit, enlarge, format, q, preset and exp, base64url; lifts VARIANT_SIZES up to MAX_VARIANT_PIXELS',
+    description:
+      'HMAC-SHA256 (SIGNING_KEY) of the path and the sorted w, h, fit, enlarge, format, q, preset and exp, base64url; lifts VARIANT_SIZES up to MAX_VARIANT_PIXELS, and allows q and enlarge',
   },
 ];
 
@@ -325,10 +340,7 @@ const paths = {
     get: {
       operationId: 'listImages',
       summary: 'Stored images, newest first',
-      parameters: [
-        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } },
-        { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'The `next` of the previous page' },
-      ],
+      parameters: pageParameters,
       responses: { '200': json('One page', ref('ImagePage')), ...problems('invalid-query', 'database-unavailable', ...always) },
     },
   },
@@ -352,9 +364,9 @@ const paths = {
   '/image/{id}/info': {
     get: {
       operationId: 'describeImage',
-      summary: 'What is known of one image, and the variants stored of it',
-      parameters: [idParameter],
-      responses: { '200': json('The image', ref('ImageDetails')), ...problems(...readErrors) },
+      summary: 'What is known of one image, and a page of the variants stored of it',
+      parameters: [idParameter, ...pageParameters],
+      responses: { '200': json('The image', ref('ImageDetails')), ...problems('invalid-query', ...readErrors) },
     },
   },
   '/image/{id}/sign': {

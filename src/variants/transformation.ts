@@ -101,7 +101,10 @@ export function parseTransformation(parameters: TransformationParameters): Parse
 }
 
 export interface TransformationRules {
-  /** The widths and heights a URL may ask for; undefined: any, up to `maxVariantPixels` (a signed URL). */
+  /**
+   * The widths and heights a URL may ask for; undefined: any, up to `maxVariantPixels`, and
+   * `q` and `enlarge` too (a signed URL).
+   */
   readonly sizes: readonly number[] | undefined;
   /** Width times height at most, when any size may be asked; a missing side counts as the given one. */
   readonly maxVariantPixels: number;
@@ -125,6 +128,17 @@ function checkSizes(transformation: Transformation, rules: TransformationRules):
   }
   return ok(transformation);
 }
+
+/**
+ * Parameters that multiply what one image can be made into (a hundred qualities, each enlarged
+ * or not) without a page needing them: without a signature, variants take the format's default
+ * quality and are never enlarged. Refused rather than ignored, so that nobody is served other
+ * bytes than the URL says.
+ */
+const SIGNED_ONLY_PARAMETERS: readonly InvalidParameter[] = [
+  { parameter: 'enlarge', reason: 'needs a signed URL: without one, a variant is never larger than the original' },
+  { parameter: 'q', reason: "needs a signed URL: without one, the format's default quality is used" },
+];
 
 function findPreset(parameters: URLSearchParams, presets: TransformationRules['presets']): Parsed<Transformation> {
   const name = parameters.get(PRESET_PARAMETER) ?? '';
@@ -157,7 +171,12 @@ export function parseTransformationQuery(
     if (value !== null) values[name] = value;
   }
   const parsed = parseTransformation(values);
-  return parsed.ok ? checkSizes(parsed.value, rules) : parsed;
+  if (!parsed.ok) return parsed;
+  if (rules.sizes !== undefined) {
+    const needsSignature = SIGNED_ONLY_PARAMETERS.find(({ parameter }) => parameters.has(parameter));
+    if (needsSignature) return invalid(needsSignature.parameter, needsSignature.reason);
+  }
+  return checkSizes(parsed.value, rules);
 }
 
 /**

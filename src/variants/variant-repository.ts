@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { GridFSBucket, MongoServerError, ObjectId, type Collection, type Db, type GridFSFile } from 'mongodb';
+import { GridFSBucket, MongoServerError, ObjectId, type Collection, type Db, type Filter, type GridFSFile } from 'mongodb';
 import { openChunkStream, type ByteRange, type ChunkDocument } from '../images/gridfs-chunk-stream';
 import { findOrphans } from '../images/gridfs-orphans';
 import type { ImageRecord } from '../images/image-repository';
@@ -60,17 +60,32 @@ export interface StoredVariant {
   readonly record: ImageRecord;
 }
 
+/** Where a page of an original's variants starts: after the variant made at `uploadDate` with `params`. */
+export interface VariantPosition {
+  readonly uploadDate: Date;
+  readonly params: string;
+}
+
 export interface VariantRepository {
   /** By the variant's key, `<original id>:<canonical parameters>`: the id of its record. */
   findById(key: string): Promise<ImageRecord | null>;
   openUpload(variant: NewVariant): VariantUpload;
   openContent(variant: ImageRecord, range?: ByteRange): Readable;
-  /** Every stored variant of an original, oldest first. */
-  listOf(originalId: string): Promise<StoredVariant[]>;
+  /** Up to `limit` stored variants of an original, oldest first, after `after` when given. */
+  listOf(originalId: string, limit: number, after?: VariantPosition): Promise<StoredVariant[]>;
   /** Removes a variant file and its chunks, claimed or not, and any claim that points at it. */
   removeFile(fileId: string): Promise<void>;
-  /** Removes every variant of an original; resolves to their keys. */
+  /**
+   * Removes every variant of an original, four queries per 500 whatever their number (a find,
+   * then the claims, files and chunks by id); resolves to their keys.
+   */
   removeAllOf(originalId: string): Promise<string[]>;
+  /**
+   * Removes the variants of an original beyond the `count` made last, `keep` being one of
+   * those whatever its date; resolves to the keys removed. The database decides, so
+   * instances that trim the same original at once remove the same ones.
+   */
+  keepNewest(originalId: string, count: number, keep: string): Promise<string[]>;
   /**
    * Files to remove: those of variants whose original is gone, those never claimed (their
    * maker stopped between writing and claiming), and chunks without a file; the last two only
@@ -119,13 +134,17 @@ export function variantCollections(db: Db, bucketName: string): VariantCollectio
   };
 }
 
+/** The order of an original's variants, oldest first; the key breaks ties within a millisecond. */
+const OLDEST_FIRST_OF_ORIGINAL = { originalId: 1, uploadDate: 1, _id: 1 } as const;
+const NEWEST_FIRST = { uploadDate: -1, _id: -1 } as const;
+
 /**
  * Indexes beyond `_id` and GridFS's own; run once at start-up, harmless to repeat. One call
  * per index: FerretDB 1.24 crashes on a createIndexes of several that all exist.
  */
 export async function ensureVariantIndexes(db: Db, bucketName: string): Promise<void> {
   const { variants } = variantCollections(db, bucketName);
-  await variants.createIndexes([{ key: { originalId: 1 } }]);
+  await variants.createIndexes([{ key: OLDEST_FIRST_OF_ORIGINAL }]);
   await variants.createIndexes([{ key: { fileId: 1 } }]);
 }
 
@@ -181,14 +200,35 @@ function openUpload(collections: VariantCollections, variant: NewVariant, openUp
   };
 }
 
-/** The claim goes first, so that the variant stops being found before its bytes go. */
-async function removeFile({ files, chunks, variants }: VariantCollections, fileId: ObjectId): Promise<void> {
-  await variants.deleteMany({ fileId });
-  await files.deleteOne({ _id: fileId });
-  await chunks.deleteMany({ files_id: fileId });
+const IDS_PER_BATCH = 500;
+
+/**
+ * Three queries per batch of files, whatever their number. The claims go first, so that the
+ * variants stop being found before their bytes go.
+ */
+async function removeFiles({ files, chunks, variants }: VariantCollections, fileIds: readonly ObjectId[]): Promise<void> {
+  for (let start = 0; start < fileIds.length; start += IDS_PER_BATCH) {
+    const batch = fileIds.slice(start, start + IDS_PER_BATCH);
+    await variants.deleteMany({ fileId: { $in: batch } });
+    await files.deleteMany({ _id: { $in: batch } });
+    await chunks.deleteMany({ files_id: { $in: batch } });
+  }
 }
 
-const IDS_PER_BATCH = 500;
+type VariantIds = Pick<VariantDocument, '_id' | 'fileId'>;
+
+async function removeVariants(collections: VariantCollections, found: readonly VariantIds[]): Promise<string[]> {
+  await removeFiles(collections, found.map((variant) => variant.fileId));
+  return found.map((variant) => variant._id);
+}
+
+function pageFilter(originalId: string, after: VariantPosition | undefined): Filter<VariantDocument> {
+  const original = { originalId: new ObjectId(originalId) };
+  if (!after) return original;
+  const { uploadDate, params } = after;
+  const key = variantKey(originalId, params);
+  return { ...original, $or: [{ uploadDate: { $gt: uploadDate } }, { uploadDate, _id: { $gt: key } }] };
+}
 
 /** Originals with variants that are no longer in the originals' bucket, a batch at a time. */
 async function variantFilesOfDeletedOriginals({ originals, variants }: VariantCollections): Promise<ObjectId[]> {
@@ -232,13 +272,8 @@ export function createVariantRepository(db: Db, bucketName: string): VariantRepo
   const collections = variantCollections(db, bucketName);
   // Written now, however long since their last chunk: not leftovers.
   const openUploads = new Set<string>();
-  const listOf = async (originalId: string): Promise<StoredVariant[]> => {
-    const documents = await collections.variants
-      .find({ originalId: new ObjectId(originalId) })
-      .sort({ uploadDate: 1, _id: 1 })
-      .toArray();
-    return documents.map((document) => ({ params: document.params, record: toRecord(document) }));
-  };
+  // A batch of ids per round trip, as they are removed: the driver's first batch would hold 101.
+  const idsOnly = { projection: { _id: 1, fileId: 1 }, batchSize: IDS_PER_BATCH } as const;
   return {
     findById: async (key) => {
       const document = await collections.variants.findOne({ _id: key });
@@ -251,12 +286,17 @@ export function createVariantRepository(db: Db, bucketName: string): VariantRepo
         { id: new ObjectId(variant.fileId), length: variant.size, chunkSize: variant.chunkSize },
         range,
       ),
-    listOf,
-    removeFile: (fileId) => removeFile(collections, new ObjectId(fileId)),
-    removeAllOf: async (originalId) => {
-      const variants = await listOf(originalId);
-      for (const { record } of variants) await removeFile(collections, new ObjectId(record.fileId));
-      return variants.map(({ record }) => record.id);
+    listOf: async (originalId, limit, after) => {
+      const documents = await collections.variants.find(pageFilter(originalId, after)).sort({ uploadDate: 1, _id: 1 }).limit(limit).toArray();
+      return documents.map((document) => ({ params: document.params, record: toRecord(document) }));
+    },
+    removeFile: (fileId) => removeFiles(collections, [new ObjectId(fileId)]),
+    removeAllOf: async (originalId) =>
+      removeVariants(collections, await collections.variants.find({ originalId: new ObjectId(originalId) }, idsOnly).toArray()),
+    keepNewest: async (originalId, count, keep) => {
+      const others = { originalId: new ObjectId(originalId), _id: { $ne: keep } };
+      const beyond = await collections.variants.find(others, idsOnly).sort(NEWEST_FIRST).skip(count - 1).toArray();
+      return removeVariants(collections, beyond);
     },
     findLeftovers: (olderThan) => findLeftovers(collections, olderThan, openUploads),
   };

@@ -13,9 +13,14 @@ import { transform } from './variant-transformer';
 
 export interface VariantServiceOptions {
   readonly maxPixels: number;
+  /** Variants kept of one original: storing one more removes the ones made longest ago. */
+  readonly maxVariantsPerImage: number;
   readonly logger: Logger;
-  /** A variant made here goes into it whole, so that its first answer needs no read back. */
-  readonly cache: Pick<ImageCache, 'getRecord' | 'setRecord' | 'setBody'>;
+  /**
+   * A variant made here goes into it whole, so that its first answer needs no read back;
+   * those removed to make room leave it.
+   */
+  readonly cache: Pick<ImageCache, 'getRecord' | 'setRecord' | 'setBody' | 'forget'>;
   /** Originals whole, as sharp takes them. */
   readonly sources: Pick<OriginalSources, 'read'>;
   readonly onTransformation: (format: string, outcome: TransformationOutcome) => void;
@@ -46,7 +51,7 @@ function variantEntityTag(original: ImageRecord, params: string): string {
 }
 
 export function createVariantService(repository: VariantRepository, options: VariantServiceOptions): VariantService {
-  const { maxPixels, logger, cache, sources, onTransformation, limiter } = options;
+  const { maxPixels, maxVariantsPerImage, logger, cache, sources, onTransformation, limiter } = options;
   const inFlight = new Map<string, Promise<ImageRecord>>();
 
   async function removeQuietly(fileId: string): Promise<void> {
@@ -58,11 +63,27 @@ export function createVariantService(repository: VariantRepository, options: Var
   }
 
   /**
+   * After the claim, so that concurrent makers on any instance count what the database holds
+   * and remove the same ones; the one just made stays, as its answer is on its way.
+   */
+  async function makeRoom(original: ImageRecord, made: ImageRecord): Promise<void> {
+    try {
+      const removed = await repository.keepNewest(original.id, maxVariantsPerImage, made.id);
+      for (const key of removed) cache.forget(key);
+      if (removed.length > 0) {
+        logger.info({ imageId: original.id, removed: removed.length }, 'removed the variants made longest ago (MAX_VARIANTS_PER_IMAGE)');
+      }
+    } catch (error) {
+      logger.warn({ err: error, imageId: original.id }, 'kept more variants than MAX_VARIANTS_PER_IMAGE; the next one made removes them');
+    }
+  }
+
+  /**
    * The file is complete before it is claimed, so a claimed variant is always readable; the
    * file that loses the claim is removed and the winner answered instead. The winner made here
    * is cached with its bytes, so its first answer is sent from memory.
    */
-  async function make(original: ImageRecord, transformation: ResolvedTransformation): Promise<ImageRecord> {
+  async function store(original: ImageRecord, transformation: ResolvedTransformation): Promise<{ stored: ImageRecord; made: boolean }> {
     const { format, canonical: params } = transformation;
     let upload: VariantUpload | undefined;
     try {
@@ -80,12 +101,19 @@ export function createVariantService(repository: VariantRepository, options: Var
       if (outcome === 'stored') cache.setBody(stored.id, variant.bytes);
       else await removeQuietly(upload.fileId);
       onTransformation(format, outcome);
-      return stored;
+      return { stored, made: outcome === 'stored' };
     } catch (error) {
       onTransformation(format, 'failed');
       if (upload) await removeQuietly(upload.fileId);
       throw error;
     }
+  }
+
+  /** Whoever stored the variant makes room for it; a copy that lost the claim changed nothing. */
+  async function make(original: ImageRecord, transformation: ResolvedTransformation): Promise<ImageRecord> {
+    const { stored, made } = await store(original, transformation);
+    if (made) await makeRoom(original, stored);
+    return stored;
   }
 
   async function findOrMake(original: ImageRecord, transformation: ResolvedTransformation, key: string) {

@@ -12,7 +12,7 @@ import type { HttpServerSettings } from '../../src/http/http-server';
 import { createImageRepository, type ImageRepository } from '../../src/images/image-repository';
 import { observeDatabaseCommands } from '../../src/observability/database-metrics';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
-import { createVariantRepository, type VariantRepository } from '../../src/variants/variant-repository';
+import { createVariantRepository, type StoredVariant, type VariantRepository } from '../../src/variants/variant-repository';
 
 /** What the app and its HTTP server are given; the server's part is used by `listen`. */
 export type TestConfig = AppDependencies['config'] & HttpServerSettings & Pick<Config, 'bucketName'>;
@@ -34,6 +34,8 @@ export interface TestApp {
   readonly lifecycle: Lifecycle;
   /** How many files and chunks the bucket holds, as a user inspecting the database would count them. */
   readonly stored: () => Promise<{ files: number; chunks: number }>;
+  /** Every stored variant of an original, oldest first. */
+  readonly variantsOf: (originalId: string) => Promise<StoredVariant[]>;
   /** The same for the variants' bucket, and how many variants are claimed. */
   readonly storedVariants: () => Promise<{ files: number; chunks: number; claimed: number }>;
   /** How many queries the app has sent for a file's chunks, as the database's command log shows them. */
@@ -101,6 +103,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       files: await db.collection(`${config.bucketName}.files`).countDocuments(),
       chunks: await db.collection(`${config.bucketName}.chunks`).countDocuments(),
     }),
+    variantsOf: (originalId) => variantRepository.listOf(originalId, Number.MAX_SAFE_INTEGER),
     storedVariants: async () => ({
       files: await count(`${variants}.files`),
       chunks: await count(`${variants}.chunks`),

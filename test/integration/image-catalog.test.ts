@@ -66,6 +66,7 @@ describe('info, listing and delete', () => {
       uploadDate: stored?.uploadDate.toISOString(),
       url: `/image/${image.id}`,
       variants: [],
+      next: null,
     });
   });
 

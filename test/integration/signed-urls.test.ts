@@ -49,7 +49,7 @@ describe('signed read URLs', () => {
     for (const tampered of [url.replace('w=300', 'w=301'), `${url}&h=300`, otherSignature, `${url}&sig=again`]) {
       expectProblem(await request(api.app).get(tampered), 403, 'invalid-signature');
     }
-    expect(await api.variantRepository.listOf(id)).toEqual([]);
+    expect(await api.variantsOf(id)).toEqual([]);
   });
 
   test('when a signed URL has expired, then it answers 403 invalid-signature; unknown parameters added to it do not matter', async () => {

@@ -29,6 +29,6 @@ test('when more first requests come than TRANSFORM_CONCURRENCY and TRANSFORM_QUE
     expectProblem(answer, 503, 'transformations-busy');
     expect(answer.headers['retry-after']).toBe('1');
   }
-  expect(await api.variantRepository.listOf(id)).toHaveLength(made.length);
+  expect(await api.variantsOf(id)).toHaveLength(made.length);
   expect(await api.storedVariants()).toMatchObject({ files: made.length, claimed: made.length });
 });

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
         card: { width: 640, height: undefined, fit: 'inside', enlarge: false, format: 'auto', quality: undefined },
       },
       maxVariantPixels: 25_000_000,
+      maxVariantsPerImage: 100,
       signingKey: undefined,
       requireSignedUrls: false,
       transformConcurrency: availableParallelism(),

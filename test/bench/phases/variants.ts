@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { signUrl } from '../../../src/images/read-url-signature';
 import { fastestOfAlternating } from '../alternating';
 import { deleteFromOurs, uploadToOurs } from '../client';
 import { benchServer, getLoad, ourServer, type BenchContext } from '../context';
@@ -21,6 +22,7 @@ import {
 import { timedMeasurement, timeOne, type Timed } from '../timed';
 
 const BUCKET = 'bench_variants';
+const SIGNING_KEY = 'bench-signing-key-0123456789abcdef0123';
 const FIRST_REQUESTS = 10;
 const WIDTH = 1024;
 
@@ -143,7 +145,7 @@ function withTransformers<T>(
   dir: string,
   use: (servers: Omit<Transformers, 'paths'>) => Promise<T>,
 ): Promise<T> {
-  const env = { BUCKET_NAME: BUCKET, TRANSFORM_CONCURRENCY: String(TRANSFORMATIONS_AT_ONCE) };
+  const env = { BUCKET_NAME: BUCKET, TRANSFORM_CONCURRENCY: String(TRANSFORMATIONS_AT_ONCE), SIGNING_KEY };
   return withServer(ourServer(context, OURS, env), (ours) =>
     withServer(ourServer(context, OURS_ORIGINAL_READ, { ...env, TRANSFORM_CACHE_BYTES: '0' }), (oursReading) =>
       withServer(benchServer(context, 'sharp-limit', { IMAGE_DIR: dir }), (limit) => use({ ours, oursReading, limit })),
@@ -167,7 +169,8 @@ export async function measureVariants(context: BenchContext): Promise<Measuremen
       const ids: Record<string, string | undefined> = {};
       const servers: Transformers = {
         ...processes,
-        paths: (name, query) => ({ ours: `/image/${ids[name] ?? ''}?${query}`, limit: `/${name}?${query}` }),
+        // Signed: the new variant of each request is a quality not asked before, which needs a signature.
+        paths: (name, query) => ({ ours: signUrl(SIGNING_KEY, `/image/${ids[name] ?? ''}`, query), limit: `/${name}?${query}` }),
       };
       const { ours } = servers;
       // The 50 MP original is gone before the rest: on FerretDB, every chunk query scans all that the bucket holds.
