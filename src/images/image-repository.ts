@@ -81,7 +81,7 @@ export interface ChunkLayout {
 }
 
 export interface ImageRepository {
-  /** Undone with `delete(upload.id)`, whatever state the upload reached. */
+  /** Undone with `abandon(upload.id)`, whatever state the upload reached. */
   openUpload(image: NewImage): ImageUpload;
   findById(id: string): Promise<ImageRecord | null>;
   /** Up to `limit` images, newest first, from just after `after`. */
@@ -95,8 +95,13 @@ export interface ImageRepository {
    * writing it again replaces it, so that a finish cut short may be retried.
    */
   recordFile(file: WrittenFile): Promise<ImageRecord>;
-  /** Removes the file and its chunks; false if there was no file (chunks are removed all the same). */
+  /**
+   * Removes an image: its file document, then its chunks; false if it had no file document,
+   * and then nothing is touched, for chunks without one are an upload still being written.
+   */
   delete(id: string): Promise<boolean>;
+  /** What the writer of a file does when it gives up on it: the file and its chunks go, finished or not. */
+  abandon(id: string): Promise<void>;
   /**
    * Makes `id` the one image holding this content, unless another image already does; returns
    * the id of the holder. A unique index decides between concurrent claims.
@@ -170,15 +175,25 @@ interface Collections {
 }
 
 /**
- * Removes a file and its chunks, whatever state its upload was left in. The file document
- * goes before the chunks, so that the image stops being found before its bytes go; chunks
- * left by a removal cut short are the orphan sweeper's.
+ * Removes an image, and its chunks only if it had a file document: an upload writes that last,
+ * so chunks without one belong to an upload still under way, on this instance or another, which
+ * would go on to answer success over the hole. Its writer removes them if it gives up, the orphan
+ * sweeper once they are abandoned. The file document goes first, so that the image stops being
+ * found before its bytes go; chunks left by a removal cut short are the orphan sweeper's too.
  */
-async function removeFile(collections: Collections, id: ObjectId): Promise<boolean> {
+async function deleteImage(collections: Collections, id: ObjectId): Promise<boolean> {
   await collections.digests.deleteMany({ fileId: id });
   const { deletedCount } = await collections.files.deleteOne({ _id: id });
+  if (deletedCount === 0) return false;
   await collections.chunks.deleteMany({ files_id: id });
-  return deletedCount > 0;
+  return true;
+}
+
+/** Removes a file and its chunks, whatever state its upload was left in: for its writer alone. */
+async function removeFile(collections: Collections, id: ObjectId): Promise<void> {
+  await collections.digests.deleteMany({ fileId: id });
+  await collections.files.deleteOne({ _id: id });
+  await collections.chunks.deleteMany({ files_id: id });
 }
 
 function isDuplicateKey(error: unknown): boolean {
@@ -321,7 +336,8 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
     openChunks: ({ id, length, chunkSize }, range) =>
       openChunkStream(collections.chunks, { id: new ObjectId(id), length, chunkSize }, range),
     recordFile: (file) => tracked(writes, () => recordFile(collections, file)),
-    delete: (id) =>
+    delete: (id) => tracked(writes, () => deleteImage(collections, new ObjectId(id))),
+    abandon: (id) =>
       tracked(writes, () => {
         // Whether or not this works, the upload is over; if chunks stay, the orphan sweep takes them.
         openUploads.release(id);
