@@ -13,7 +13,7 @@ import {
   createUploadStateRepository,
   ensureUploadStateIndexes,
 } from '../resumable/upload-state-repository';
-import { openChunkStream, type ByteRange, type ChunkDocument } from './gridfs-chunk-stream';
+import { expectChunksKept, openChunkStream, type ByteRange, type ChunkDocument } from './gridfs-chunk-stream';
 import { findAbandoned, removeAbandoned } from './abandoned-files';
 import type { Orphan } from './gridfs-orphans';
 import { createOpenUploads, createPendingWrites, type OpenUploads, type PendingWrites } from './pending-writes';
@@ -69,7 +69,10 @@ export interface CompletedImageFacts {
 export interface ImageUpload {
   readonly id: string;
   write(chunk: Uint8Array): Promise<void>;
-  /** Records what is known only once every byte has passed, and makes the file visible. */
+  /**
+   * Records what is known only once every byte has passed, and makes the file visible; rejects
+   * with `MissingChunksError` if any of its chunks were removed meanwhile.
+   */
   finish(facts: CompletedImageFacts): Promise<ImageRecord>;
 }
 
@@ -92,7 +95,8 @@ export interface ImageRepository {
   openChunks(layout: ChunkLayout, range?: ByteRange): Readable;
   /**
    * Writes the file document for chunks already in the bucket, which makes them an image;
-   * writing it again replaces it, so that a finish cut short may be retried.
+   * writing it again replaces it, so that a finish cut short may be retried. Rejects with
+   * `MissingChunksError`, and takes the document back, if the chunks are not all there.
    */
   recordFile(file: WrittenFile): Promise<ImageRecord>;
   /**
@@ -271,14 +275,17 @@ function openUpload(collections: Collections, image: NewImage, openUploads: Open
       metadata.sha256 = facts.sha256;
       // Until it ends well, the upload stays open: the caller's removal releases it.
       await endStream(stream);
+      const file = stream.gridFSFile;
+      if (!file) throw new Error(`GridFS did not record file ${id}`);
+      // Checked after the file document is written: from then on, only a removal of the image takes chunks.
+      await expectChunksKept(collections.chunks, { id: stream.id, length: file.length, chunkSize });
       openUploads.release(id);
-      if (!stream.gridFSFile) throw new Error(`GridFS did not record file ${id}`);
-      return toRecord(stream.gridFSFile);
+      return toRecord(file);
     },
   };
 }
 
-async function recordFile({ files }: Collections, file: WrittenFile): Promise<ImageRecord> {
+async function recordFile({ files, chunks }: Collections, file: WrittenFile): Promise<ImageRecord> {
   const metadata: ImageMetadata = { contentType: file.contentType, width: file.width, height: file.height, sha256: file.sha256 };
   const document: GridFSFile = {
     _id: new ObjectId(file.id),
@@ -289,6 +296,12 @@ async function recordFile({ files }: Collections, file: WrittenFile): Promise<Im
     metadata,
   };
   await files.replaceOne({ _id: document._id }, document, { upsert: true });
+  try {
+    await expectChunksKept(chunks, { id: document._id, length: file.length, chunkSize: file.chunkSize });
+  } catch (error) {
+    await files.deleteOne({ _id: document._id });
+    throw error;
+  }
   return toRecord(document);
 }
 

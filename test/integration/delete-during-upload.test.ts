@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { ObjectId, type Db } from 'mongodb';
-import request from 'supertest';
+import request, { type Response } from 'supertest';
 import { download } from '../helpers/http';
 import { makeLargePng } from '../helpers/images';
 import { multipartBody } from '../helpers/multipart';
@@ -120,6 +120,21 @@ describe('a multipart upload', () => {
       await expectDeletedWithNothingLeft(id.toHexString());
     },
   );
+
+  test('when its chunks are removed while it is written (a sweep that took it for abandoned), then it is refused and nothing of it stays', async () => {
+    const bytes = await makeLargePng(1024 * 1024);
+    const body = multipartBody(boundary, [{ name: 'images', filename: 'swept.png', contentType: 'image/png', body: bytes }]);
+    const upload = startUploadInParts(body, boundary, 600 * 1024);
+    const id = await fileWritingChunk(writer.db, 2);
+
+    await other.repository.deleteOrphans([id.toHexString()]);
+    const answer = await upload.finish();
+
+    expect(answer.status).toBe(500);
+    expect(JSON.parse(answer.body)).toMatchObject({ code: 'internal-error' });
+    expectProblem(await request(writer.app).get(`/image/${id.toHexString()}`), 404, 'image-not-found');
+    expect(await writer.stored()).toEqual({ files: 0, chunks: 0 });
+  });
 });
 
 describe('a resumable upload', () => {
@@ -144,4 +159,22 @@ describe('a resumable upload', () => {
       await expectDeletedWithNothingLeft(id);
     },
   );
+
+  test('when its chunks vanish between two PATCHes, then the last PATCH answers 404 and nothing of it stays', async () => {
+    const bytes = await makeLargePng(1024 * 1024);
+    const path = await createRawUpload(baseUrl(), bytes.length, 'vanished.png');
+    const id = path.split('/').at(-1) ?? '';
+    expect((await patchRaw(baseUrl(), path, 0, bytes.subarray(0, HALF_MIB))).status).toBe(204);
+
+    await writer.db.collection(`${BUCKET}.chunks`).deleteMany({ files_id: new ObjectId(id) });
+    const last: Response = await request(writer.app)
+      .patch(path)
+      .set({ 'Tus-Resumable': '1.0.0', 'Upload-Offset': String(HALF_MIB), 'Content-Type': 'application/offset+octet-stream' })
+      .send(bytes.subarray(HALF_MIB));
+
+    expectProblem(last, 404, 'upload-not-found');
+    expectProblem(await request(writer.app).get(`/image/${id}`), 404, 'image-not-found');
+    expect(await writer.stored()).toEqual({ files: 0, chunks: 0 });
+    expect(await writer.db.collection(`${BUCKET}.uploads`).countDocuments()).toBe(0);
+  });
 });
