@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { ObjectId } from 'mongodb';
 import { AppError } from '../errors/app-error';
 import { judgeHead, type ContentRules } from '../images/content-rules';
+import { MissingChunksError } from '../images/gridfs-chunk-stream';
 import { inspectHead, type HeadInspection } from '../images/image-inspection';
 import type { ImageRepository } from '../images/image-repository';
 import type { ImageService, UploadLedger, WrittenUpload } from '../images/image-service';
@@ -200,6 +201,11 @@ export function createResumableUploads(
       await images.adopt({ id: oid.toHexString(), filename, length, chunkSize, ...seen }, ledgerOf(state, owner));
       return length;
     } catch (error) {
+      if (error instanceof MissingChunksError && error.fileId === oid.toHexString()) {
+        // Terminated or expired by a request that found the lease lapsed while this finish ran long.
+        await states.remove(oid);
+        throw notFound(oid.toHexString());
+      }
       if (error instanceof AppError) {
         await states.remove(oid);
       } else {
