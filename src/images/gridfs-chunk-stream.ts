@@ -49,6 +49,16 @@ function expectedChunkLength(file: StoredFileLayout, n: number): number {
   return Math.min(file.chunkSize, file.length - n * file.chunkSize);
 }
 
+/**
+ * The chunks' numbers one by one rather than as a range, which the `files_id, n` index serves
+ * as well on MongoDB: our FerretDB reads each chunk's whole document to test a range on `n`,
+ * but looks an equality up in the index (a one-chunk Range read took 34 to 56 ms against 8 to
+ * 11 ms). A file of more chunks than it pushes down (1,000) is filtered by FerretDB itself.
+ */
+function chunkNumbers(first: number, last: number): number[] {
+  return Array.from({ length: last - first + 1 }, (_, index) => first + index);
+}
+
 async function* chunksOf(
   chunks: Collection<ChunkDocument>,
   file: StoredFileLayout,
@@ -60,10 +70,7 @@ async function* chunksOf(
   // With the limit, the server closes the cursor with the last chunk instead of waiting for one more getMore.
   const batchSize = Math.min(count, Math.max(1, Math.floor(BATCH_BYTES / file.chunkSize)));
   const cursor = chunks
-    .find(
-      { files_id: file.id, n: { $gte: first, $lte: last } },
-      { limit: count, batchSize, projection: { _id: 0, n: 1, data: 1 } },
-    )
+    .find({ files_id: file.id, n: { $in: chunkNumbers(first, last) } }, { limit: count, batchSize, projection: { _id: 0, n: 1, data: 1 } })
     .sort({ n: 1 });
   let expected = first;
   for await (const chunk of cursor) {
