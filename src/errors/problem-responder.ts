@@ -63,14 +63,29 @@ export function problemBody(problem: AppError, instance: string | undefined): st
 }
 
 /**
+ * Only what nobody planned (`internal-error`) is logged with its stack, at error level. Every
+ * other problem is part of the contract and says what happened by its code: a 5xx such as
+ * `database-unavailable` or `signing-not-configured` at warn, a 4xx at debug, each with the
+ * words of its cause (a library's, say) but no stack.
+ */
+function logProblem(logger: Logger, problem: AppError, error: unknown, req: IncomingMessage): void {
+  const request = { method: req.method, url: requestedPath(req), code: problem.code };
+  if (problem.code === 'internal-error') {
+    logger.error({ ...request, err: error }, problem.title);
+    return;
+  }
+  const cause = problem.cause instanceof Error ? problem.cause.message : undefined;
+  logger[problem.status >= 500 ? 'warn' : 'debug']({ ...request, detail: problem.message, cause }, problem.title);
+}
+
+/**
  * Answers anything thrown as RFC 9457 problem+json; unexpected errors keep their message to
  * the log. Plain Node, so that the lean read path and Express answer errors identically.
  */
 export function sendProblem(logger: Logger, error: unknown, req: IncomingMessage, res: ServerResponse): void {
   const problem = toAppError(error);
   sentProblemCodes.set(res, problem.code);
-  const logLevel = problem.status >= 500 ? 'error' : 'debug';
-  logger[logLevel]({ err: error, method: req.method, url: requestedPath(req), code: problem.code }, problem.title);
+  logProblem(logger, problem, error, req);
 
   if (res.headersSent) {
     res.destroy();
