@@ -133,10 +133,13 @@ interface AnswerHeaders {
  */
 function requesterOf(req: IncomingMessage, res: ServerResponse, clientOf: ClientIdentifier): Requester {
   const gone = new AbortController();
-  if (req.socket.destroyed) gone.abort();
-  else res.once('close', () => {
-    if (!res.writableEnded) gone.abort();
-  });
+  if (req.socket.destroyed) {
+    gone.abort();
+  } else {
+    res.once('close', () => {
+      if (!res.writableEnded) gone.abort();
+    });
+  }
   return { client: clientOf(req), signal: gone.signal };
 }
 

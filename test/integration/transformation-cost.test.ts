@@ -27,6 +27,8 @@ async function metric(app: http.RequestListener, sample: string): Promise<number
 }
 
 const WAITING = 'image_transformations_in_progress{state="waiting"}';
+const RUNNING = 'image_transformations_in_progress{state="running"}';
+const STORED_AVIF = 'image_transformations_total{format="avif",outcome="stored"}';
 const ABANDONED_AVIF = 'image_transformations_total{format="avif",outcome="abandoned"}';
 
 describe('abandoned transformations', () => {
@@ -49,15 +51,20 @@ describe('abandoned transformations', () => {
     const heavy = Array.from({ length: 100 }, (_, index) =>
       sendAndLeaveLater(signed(id, `w=1200&format=avif&q=${index + 1}`), `198.51.100.${index + 1}`),
     );
-    const queued = await eventually(() => metric(api.app, WAITING), (waiting) => waiting === 99, 30_000);
-    expect(queued).toBe(99);
+    // All hundred have arrived: one runs (on a slow machine, one or two may have finished), the rest wait.
+    const arrived = () => Promise.all([metric(api.app, RUNNING), metric(api.app, WAITING), metric(api.app, STORED_AVIF)]);
+    const counts = await eventually(arrived, (parts) => parts[0] + parts[1] + parts[2] === 100, 30_000);
+    expect(counts[0] + counts[1] + counts[2]).toBe(100);
+    expect(counts[1]).toBeGreaterThanOrEqual(90);
     for (const sent of heavy) sent.destroy();
 
-    const dropped = await eventually(() => metric(api.app, ABANDONED_AVIF), (abandoned) => abandoned === 99);
-    expect(dropped).toBe(99);
-    expect(await metric(api.app, WAITING)).toBe(0);
+    const settled = () => Promise.all([metric(api.app, WAITING), metric(api.app, ABANDONED_AVIF), metric(api.app, STORED_AVIF)]);
+    const [waiting, dropped, made] = await eventually(settled, (parts) => parts[0] === 0 && parts[1] + parts[2] >= 99);
+    expect(waiting).toBe(0);
+    expect(dropped).toBeGreaterThanOrEqual(counts[1] - 1);
+    expect(dropped + made).toBeGreaterThanOrEqual(99);
 
-    // Waits at most for the one transformation that had started: sharp cannot stop it halfway.
+    // Waits at most for the one transformation still running: sharp cannot stop it halfway.
     const startedAt = performance.now();
     const answer = await request(api.app).get(`/image/${id}?w=256&format=webp`).set('X-Forwarded-For', '203.0.113.50');
     const waitedMs = performance.now() - startedAt;
@@ -68,7 +75,7 @@ describe('abandoned transformations', () => {
     expect(waitedMs).toBeLessThan(10_000);
     const stored = (await api.variantsOf(id)).map((variant) => variant.params);
     expect(stored).toContain('w=256&format=webp&q=80');
-    expect(stored.length).toBeLessThanOrEqual(2);
+    expect(stored.length).toBeLessThanOrEqual(made + 2);
   }, 60_000);
 });
 
@@ -99,9 +106,14 @@ describe('limits of one client and of one variant', () => {
       return key === undefined ? asking : asking.set('Authorization', `Bearer ${key}`);
     };
 
-    // One address without a key, the same address with a key, and another address: three clients.
+    // One address without a key (an address made up in front of it changes nothing: only the
+    // trusted proxy's entry counts), the same address with a key, and another address: three clients.
     const [byAddress, byKey, other] = await Promise.all([
-      Promise.all([1, 2, 3].map((quality) => ask(quality, '203.0.113.7'))),
+      Promise.all([
+        ask(1, '203.0.113.7'),
+        ask(2, '203.0.113.7'),
+        ask(3, '198.18.0.1, 203.0.113.7'),
+      ]),
       Promise.all([4, 5, 6].map((quality) => ask(quality, '203.0.113.7', API_KEYS[0]))),
       ask(7, '203.0.113.8'),
     ]);
