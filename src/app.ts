@@ -4,6 +4,7 @@ import type { Db } from 'mongodb';
 import type { Config } from './config';
 import { createApiKeyGuard } from './http/api-key-guard';
 import { createApiKeys } from './http/api-keys';
+import { createClientIdentifier } from './http/client-identity';
 import { malformedPath, NOSNIFF, problemResponder, routeNotFound, sendProblem } from './errors/problem-responder';
 import { createImageCache } from './images/image-cache';
 import { createImageCatalog } from './images/image-catalog';
@@ -22,6 +23,7 @@ import { createDocsRouter } from './openapi/docs-router';
 import { createClientSettingsRouter } from './page/client-settings';
 import { createPageRouter } from './page/page-router';
 import type { VariantRepository } from './variants/variant-repository';
+import { createClientShares } from './variants/client-shares';
 import { createTransformationLimiter } from './variants/transformation-limiter';
 import { createOriginalSources } from './variants/original-sources';
 import { createVariantService } from './variants/variant-service';
@@ -46,6 +48,8 @@ export interface AppDependencies {
     | 'requireSignedUrls'
     | 'transformConcurrency'
     | 'transformQueue'
+    | 'transformQueuePerClient'
+    | 'maxOutputPixels'
     | 'transformCacheBytes'
     | 'cacheMaxBytes'
     | 'cacheMaxItemBytes'
@@ -97,22 +101,27 @@ function buildParts(
     sources.forget(id);
   };
   const catalog = createImageCatalog(repository, reader, { forget: forgetImage }, variantRepository);
+  const limiter = createTransformationLimiter({ concurrency: config.transformConcurrency, queueLength: config.transformQueue });
+  metrics.watchTransformations(limiter);
   const variants = createVariantService(variantRepository, {
     maxPixels: config.maxPixels,
+    maxOutputPixels: config.maxOutputPixels,
     maxVariantsPerImage: config.maxVariantsPerImage,
     logger,
     cache,
     sources,
     onTransformation: (format, outcome) => metrics.countTransformation(format, outcome),
-    limiter: createTransformationLimiter({ concurrency: config.transformConcurrency, queueLength: config.transformQueue }),
+    limiter,
+    shares: createClientShares(config.transformQueuePerClient),
   });
+  const apiKeys = createApiKeys(config.apiKeys);
   const readImage = createImageReadHandler(
     {
       originals: reader,
       variants,
       variantContent: createImageReader(variantRepository, cache),
     },
-    config,
+    { ...config, clientOf: createClientIdentifier(apiKeys, config.trustProxy) },
   );
   const resumable = createResumableUploads(createUploadStateRepository(db, config.bucketName), images, repository, {
     ...config,
@@ -137,7 +146,6 @@ function buildParts(
   // The upload limit counts clients by address; behind proxies, that is in their X-Forwarded-For.
   app.set('trust proxy', config.trustProxy);
   const signUrl = createUrlSigner(config);
-  const apiKeys = createApiKeys(config.apiKeys);
   // One guard for both routers, so that wrong keys count alike on every route that takes one.
   const requireApiKey = createApiKeyGuard(apiKeys, { ...config, logger });
   // Ahead of the image routes, whose /image/:id would otherwise take /image/uploads.

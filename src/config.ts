@@ -100,6 +100,7 @@ const environmentSchema = z.object({
   VARIANT_SIZES: sizeList.prefault(DEFAULT_VARIANT_SIZES),
   PRESETS: presetList.prefault(DEFAULT_PRESETS),
   MAX_VARIANT_PIXELS: integer(1, MAX_DIMENSION * MAX_DIMENSION, 25_000_000),
+  MAX_OUTPUT_PIXELS: integer(1, Number.MAX_SAFE_INTEGER, 50_000_000),
   SIGNING_KEY: z
     .string()
     .trim()
@@ -109,6 +110,7 @@ const environmentSchema = z.object({
   MAX_VARIANTS_PER_IMAGE: integer(1, 100_000, 100),
   TRANSFORM_CONCURRENCY: integer(1, 1024, availableParallelism()),
   TRANSFORM_QUEUE: integer(0, 100_000, 100),
+  TRANSFORM_QUEUE_PER_CLIENT: integer(1, 100_000, 20),
   TRANSFORM_CACHE_BYTES: integer(0, Number.MAX_SAFE_INTEGER, 32 * MIB),
   CACHE_MAX_BYTES: integer(0, Number.MAX_SAFE_INTEGER, 64 * MIB),
   CACHE_MAX_ITEM_BYTES: integer(0, Number.MAX_SAFE_INTEGER, MIB),
@@ -183,6 +185,8 @@ export interface Config {
   readonly presets: Readonly<Record<string, Transformation>>;
   /** Width times height at most of a variant a signed URL asks for. */
   readonly maxVariantPixels: number;
+  /** Pixels of a variant as it would be made, times its frames when animated; beyond, it is refused before any work. */
+  readonly maxOutputPixels: number;
   /** Variants stored of one original at most; making one more removes those made longest ago. */
   readonly maxVariantsPerImage: number;
   /** Signs read URLs that may ask any size; unset: no URL is signed. */
@@ -192,6 +196,8 @@ export interface Config {
   /** Variants made at once; more wait in a queue of `transformQueue`, beyond which reads answer 503. */
   readonly transformConcurrency: number;
   readonly transformQueue: number;
+  /** Reads of one client (API key, else address) that may wait on a transformation at once; beyond, 429. */
+  readonly transformQueuePerClient: number;
   /** Bytes of originals kept whole after a transformation, for the next sizes of the same image; 0: none. */
   readonly transformCacheBytes: number;
   /** Bytes of image records and small bodies kept in memory; 0 turns the cache off. */
@@ -281,11 +287,13 @@ export function loadConfig(environment: Environment): Config {
     variantSizes: env.VARIANT_SIZES,
     presets: env.PRESETS,
     maxVariantPixels: env.MAX_VARIANT_PIXELS,
+    maxOutputPixels: env.MAX_OUTPUT_PIXELS,
     maxVariantsPerImage: env.MAX_VARIANTS_PER_IMAGE,
     signingKey: env.SIGNING_KEY,
     requireSignedUrls: env.REQUIRE_SIGNED_URLS,
     transformConcurrency: env.TRANSFORM_CONCURRENCY,
     transformQueue: env.TRANSFORM_QUEUE,
+    transformQueuePerClient: env.TRANSFORM_QUEUE_PER_CLIENT,
     transformCacheBytes: env.TRANSFORM_CACHE_BYTES,
     cacheMaxBytes: env.CACHE_MAX_BYTES,
     cacheMaxItemBytes: env.CACHE_MAX_ITEM_BYTES,

@@ -3,10 +3,11 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LRUCache } from 'lru-cache';
 import { AppError } from '../errors/app-error';
+import type { ClientIdentifier } from '../http/client-identity';
 import { corsReadHeaders, type CorsOrigins } from '../http/cors';
 import { parseTransformationQuery, type TransformationRules } from '../variants/transformation';
 import { resolverOf, type TransformationResolver } from '../variants/transformation-resolution';
-import type { VariantService } from '../variants/variant-service';
+import type { Requester, VariantService } from '../variants/variant-service';
 import { cacheUntil, representationOf } from './delivery-headers';
 import type { ByteRange } from './gridfs-chunk-stream';
 import type { ImageRecord } from './image-repository';
@@ -40,6 +41,8 @@ export interface ImageReadOptions {
   /** Unset: no URL is signed, and `sig` is an ignored parameter like any other. */
   readonly signingKey: string | undefined;
   readonly requireSignedUrls: boolean;
+  /** Whose share of the transformations a read that waits on one counts against. */
+  readonly clientOf: ClientIdentifier;
 }
 
 export interface ImageReaders {
@@ -122,6 +125,22 @@ const PLAIN_READ: UrlReading = { resolve: undefined, lifetime: undefined };
 interface AnswerHeaders {
   readonly extra: Headers;
   readonly lifetime: Headers | undefined;
+}
+
+/**
+ * Whoever waits on a variant, until its answer is sent: a connection closed before then aborts
+ * the signal (on a keep-alive connection, only the socket's end closes the response early).
+ */
+function requesterOf(req: IncomingMessage, res: ServerResponse, clientOf: ClientIdentifier): Requester {
+  const gone = new AbortController();
+  if (req.socket.destroyed) {
+    gone.abort();
+  } else {
+    res.once('close', () => {
+      if (!res.writableEnded) gone.abort();
+    });
+  }
+  return { client: clientOf(req), signal: gone.signal };
 }
 
 /** A negotiated answer names Accept beside what CORS may already vary on. */
@@ -247,7 +266,13 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
     const answerHeaders = { extra: resolved.negotiated ? varyingOnAccept(extra) : extra, lifetime };
     const sendVariant = (variant: ImageRecord) => deliver(req, res, variant, readers.variantContent, answerHeaders);
     const cached = readers.variants.cached(original, resolved);
-    return cached ? sendVariant(cached) : readers.variants.obtain(original, resolved).then(sendVariant);
+    if (cached) return sendVariant(cached);
+    const requester = requesterOf(req, res, options.clientOf);
+    return readers.variants.obtain(original, resolved, requester).then(sendVariant, (error: unknown) => {
+      // Nobody is left to answer.
+      if (requester.signal.aborted) return undefined;
+      throw error;
+    });
   }
 
   /**

@@ -1,12 +1,20 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type UploadOutcome = 'stored' | 'rejected' | 'aborted' | 'failed';
 const CACHED_PARTS = ['record', 'body'] as const;
 const LOOKUP_RESULTS = ['hit', 'miss'] as const;
 export type CachedPart = (typeof CACHED_PARTS)[number];
 type LookupResult = (typeof LOOKUP_RESULTS)[number];
-/** `duplicate`: another request stored the same variant first, and this copy was dropped. */
-export type TransformationOutcome = 'stored' | 'duplicate' | 'failed';
+/**
+ * `duplicate`: another request stored the same variant first, and this copy was dropped;
+ * `abandoned`: every request waiting for it had gone before it started, and it never ran.
+ */
+export type TransformationOutcome = 'stored' | 'duplicate' | 'failed' | 'abandoned';
+
+export interface TransformationQueue {
+  readonly running: number;
+  readonly waiting: number;
+}
 
 export interface RequestObservation {
   readonly method: string;
@@ -27,6 +35,8 @@ export interface Metrics {
   countUpload(outcome: UploadOutcome, reason: string): void;
   countCacheLookup(part: CachedPart, hit: boolean): void;
   countTransformation(format: string, outcome: TransformationOutcome): void;
+  /** Where transformations running and waiting are read when scraped; the counts of every queue watched are added. */
+  watchTransformations(queue: TransformationQueue): void;
   observeDatabaseCommand(command: string, succeeded: boolean, seconds: number): void;
 }
 
@@ -106,6 +116,18 @@ export function createMetrics(): Metrics {
     labelNames: ['format', 'outcome'] as const,
     registers,
   });
+  const transformationQueues: TransformationQueue[] = [];
+  const sumOf = (state: keyof TransformationQueue) => transformationQueues.reduce((sum, queue) => sum + queue[state], 0);
+  new Gauge({
+    name: 'image_transformations_in_progress',
+    help: 'Transformations running or waiting for a turn now, by state',
+    labelNames: ['state'] as const,
+    registers,
+    collect() {
+      this.set({ state: 'running' }, sumOf('running'));
+      this.set({ state: 'waiting' }, sumOf('waiting'));
+    },
+  });
   const commandSeconds = new Histogram({
     name: 'mongodb_command_duration_seconds',
     help: 'Database commands as the driver timed them',
@@ -127,6 +149,9 @@ export function createMetrics(): Metrics {
       pendingLookups[part][hit ? 'hit' : 'miss'] += 1;
     },
     countTransformation: (format, outcome) => transformations.inc({ format, outcome }),
+    watchTransformations: (queue) => {
+      transformationQueues.push(queue);
+    },
     observeDatabaseCommand: (command, succeeded, seconds) =>
       commandSeconds.observe({ command, outcome: succeeded ? 'succeeded' : 'failed' }, seconds),
   };

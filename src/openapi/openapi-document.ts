@@ -222,6 +222,8 @@ const readImage = (method: 'get' | 'head'): Schema => ({
       'invalid-signature',
       'signature-required',
       'image-not-transformable',
+      'variant-too-large',
+      'too-many-transformations',
       'transformations-busy',
       ...(method === 'get' ? (['range-not-satisfiable'] as const) : []),
     ),

@@ -5,14 +5,19 @@ import type { Logger } from '../logger';
 import type { ImageCache } from '../images/image-cache';
 import type { ImageRecord } from '../images/image-repository';
 import type { TransformationOutcome } from '../observability/metrics';
+import type { ClientShares } from './client-shares';
 import type { OriginalSources } from './original-sources';
+import { checkOutputPixels, type SourceShape } from './output-cost';
+import { abortReason, shareWork, type SharedWork } from './shared-work';
 import type { TransformationLimiter } from './transformation-limiter';
 import { OUTPUT_FORMATS, type ResolvedTransformation } from './transformation-resolution';
 import { variantKey, type VariantRepository, type VariantUpload } from './variant-repository';
-import { transform } from './variant-transformer';
+import { shapeOf, transform } from './variant-transformer';
 
 export interface VariantServiceOptions {
   readonly maxPixels: number;
+  /** Pixels of a variant, all its frames counted, beyond which it is refused before it is made. */
+  readonly maxOutputPixels: number;
   /** Variants kept of one original: storing one more removes the ones made longest ago. */
   readonly maxVariantsPerImage: number;
   readonly logger: Logger;
@@ -26,6 +31,16 @@ export interface VariantServiceOptions {
   readonly onTransformation: (format: string, outcome: TransformationOutcome) => void;
   /** Bounds the transformations running and waiting in this process. */
   readonly limiter: TransformationLimiter;
+  /** Bounds each client's share of them. */
+  readonly shares: ClientShares;
+}
+
+/** Whoever waits for a variant. */
+export interface Requester {
+  /** Whose share of the transformations the wait counts against. */
+  readonly client: string;
+  /** Aborts when the requester has gone: its wait ends, and work nobody waits for is dropped. */
+  readonly signal: AbortSignal;
 }
 
 export interface VariantService {
@@ -34,9 +49,10 @@ export interface VariantService {
   /**
    * The stored variant of `original`, for when `cached` had none: read, or made and stored now
    * if this is the first request for it. Concurrent first requests in this process share one
-   * transformation.
+   * transformation, which is dropped before it starts once all of them have gone. Each wait
+   * counts against its client's share until the work it waited on ends.
    */
-  obtain(original: ImageRecord, transformation: ResolvedTransformation): Promise<ImageRecord>;
+  obtain(original: ImageRecord, transformation: ResolvedTransformation, requester: Requester): Promise<ImageRecord>;
 }
 
 /** The name a saved variant gets: the original's, with the extension of what it now is. */
@@ -50,9 +66,15 @@ function variantEntityTag(original: ImageRecord, params: string): string {
   return createHash('sha256').update(`${original.entityTag}?${params}`).digest('hex');
 }
 
+/**
+ * Originals that may hold more frames (pages, items) than one: an animated output format keeps
+ * them all, so their number is read from the file before such a variant is judged.
+ */
+const MAY_HOLD_FRAMES: ReadonlySet<string> = new Set(['image/gif', 'image/webp', 'image/avif', 'image/tiff', 'image/x-icon']);
+
 export function createVariantService(repository: VariantRepository, options: VariantServiceOptions): VariantService {
-  const { maxPixels, maxVariantsPerImage, logger, cache, sources, onTransformation, limiter } = options;
-  const inFlight = new Map<string, Promise<ImageRecord>>();
+  const { maxPixels, maxOutputPixels, maxVariantsPerImage, logger, cache, sources, onTransformation, limiter, shares } = options;
+  const inFlight = new Map<string, SharedWork<ImageRecord>>();
 
   async function removeQuietly(fileId: string): Promise<void> {
     try {
@@ -83,11 +105,15 @@ export function createVariantService(repository: VariantRepository, options: Var
    * file that loses the claim is removed and the winner answered instead. The winner made here
    * is cached with its bytes, so its first answer is sent from memory.
    */
-  async function store(original: ImageRecord, transformation: ResolvedTransformation): Promise<{ stored: ImageRecord; made: boolean }> {
+  async function store(
+    original: ImageRecord,
+    transformation: ResolvedTransformation,
+    source: Buffer,
+  ): Promise<{ stored: ImageRecord; made: boolean }> {
     const { format, canonical: params } = transformation;
     let upload: VariantUpload | undefined;
     try {
-      const variant = await transform(await sources.read(original), transformation, { maxPixels });
+      const variant = await transform(source, transformation, { maxPixels });
       const { contentType } = OUTPUT_FORMATS[format];
       upload = repository.openUpload({ originalId: original.id, params, filename: variantFilename(original, transformation), contentType });
       await pipeline(Readable.from([variant.bytes]), upload.stream);
@@ -110,26 +136,71 @@ export function createVariantService(repository: VariantRepository, options: Var
   }
 
   /** Whoever stored the variant makes room for it; a copy that lost the claim changed nothing. */
-  async function make(original: ImageRecord, transformation: ResolvedTransformation): Promise<ImageRecord> {
-    const { stored, made } = await store(original, transformation);
+  /**
+   * `judged`: its size was judged from the stored width and height already; if not, it is
+   * judged here, from the file's structure, before a pixel is decoded.
+   */
+  async function make(original: ImageRecord, transformation: ResolvedTransformation, judged: boolean): Promise<ImageRecord> {
+    const source = await sources.read(original);
+    const shape = judged ? undefined : await shapeOf(source);
+    // One sharp cannot read fails in `transform`, as it would have.
+    if (shape) checkOutputPixels(shape, transformation, maxOutputPixels);
+    const { stored, made } = await store(original, transformation, source);
     if (made) await makeRoom(original, stored);
     return stored;
   }
 
-  async function findOrMake(original: ImageRecord, transformation: ResolvedTransformation, key: string) {
-    const variant = (await repository.findById(key)) ?? (await limiter.run(() => make(original, transformation)));
+  /**
+   * The original as its stored width and height tell it, when they are enough: one frame is made
+   * of it. Undefined when an animated variant is asked of an original that may have frames, or
+   * the original was stored without its size: the file must be read for them.
+   */
+  function storedShape(original: ImageRecord, transformation: ResolvedTransformation): SourceShape | undefined {
+    const { width, height, contentType } = original;
+    if (OUTPUT_FORMATS[transformation.format].animated && MAY_HOLD_FRAMES.has(contentType)) return undefined;
+    return width !== undefined && width > 0 && height !== undefined && height > 0 ? { width, height, frames: 1 } : undefined;
+  }
+
+  /**
+   * Judged before it queues where the stored size tells enough, so that a variant too large
+   * costs no turn. Where the file must be read, that is done in its turn, so that the originals
+   * held whole stay bounded by TRANSFORM_CONCURRENCY, and still before any pixel is decoded.
+   */
+  async function makeInTurn(original: ImageRecord, transformation: ResolvedTransformation, nobodyWaits: AbortSignal) {
+    try {
+      nobodyWaits.throwIfAborted();
+      const shape = storedShape(original, transformation);
+      if (shape) checkOutputPixels(shape, transformation, maxOutputPixels);
+      return await limiter.run(() => make(original, transformation, shape !== undefined), nobodyWaits);
+    } catch (error) {
+      if (nobodyWaits.aborted && error === abortReason(nobodyWaits)) onTransformation(transformation.format, 'abandoned');
+      throw error;
+    }
+  }
+
+  async function findOrMake(original: ImageRecord, transformation: ResolvedTransformation, key: string, nobodyWaits: AbortSignal) {
+    const variant = (await repository.findById(key)) ?? (await makeInTurn(original, transformation, nobodyWaits));
     cache.setRecord(variant);
     return variant;
   }
 
-  function obtain(original: ImageRecord, transformation: ResolvedTransformation): Promise<ImageRecord> {
-    const key = variantKey(original.id, transformation.canonical);
-    let pending = inFlight.get(key);
-    if (!pending) {
-      pending = findOrMake(original, transformation, key).finally(() => inFlight.delete(key));
-      inFlight.set(key, pending);
-    }
-    return pending;
+  /** The work under way for `key`, or new work when there is none or all who waited on it have gone. */
+  function workFor(original: ImageRecord, transformation: ResolvedTransformation, key: string): SharedWork<ImageRecord> {
+    const current = inFlight.get(key);
+    if (current && !current.abandoned) return current;
+    const work = shareWork((nobodyWaits) => findOrMake(original, transformation, key, nobodyWaits));
+    inFlight.set(key, work);
+    void work.ended.then(() => {
+      if (inFlight.get(key) === work) inFlight.delete(key);
+    });
+    return work;
+  }
+
+  async function obtain(original: ImageRecord, transformation: ResolvedTransformation, { client, signal }: Requester) {
+    const giveBack = shares.take(client);
+    const work = workFor(original, transformation, variantKey(original.id, transformation.canonical));
+    void work.ended.then(giveBack);
+    return work.join(signal);
   }
 
   return {

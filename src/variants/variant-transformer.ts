@@ -1,4 +1,5 @@
 import { AppError } from '../errors/app-error';
+import type { SourceShape } from './output-cost';
 import { OUTPUT_FORMATS, type ResolvedTransformation } from './transformation-resolution';
 
 export interface TransformerOptions {
@@ -53,5 +54,19 @@ export async function transform(original: Buffer, transformation: ResolvedTransf
     return { bytes: data, width: info.width, height: info.pageHeight ?? info.height };
   } catch (error) {
     throw notTransformable(error, maxPixels);
+  }
+}
+
+/**
+ * The frames of an original and the size of each, read by sharp from the file's structure
+ * without decoding a pixel; undefined when sharp cannot read it, and so could not transform it.
+ */
+export async function shapeOf(original: Buffer): Promise<SourceShape | undefined> {
+  const { default: sharp } = await import('sharp');
+  try {
+    const { width, height, pageHeight, pages } = await sharp(original, { limitInputPixels: false }).metadata();
+    return { width, height: pageHeight ?? height, frames: pages ?? 1 };
+  } catch {
+    return undefined;
   }
 }

@@ -53,6 +53,40 @@ describe('createTransformationLimiter', () => {
     expect(await Promise.all(runs)).toEqual(['a', 'b', 'c']);
   });
 
+  test('when a waiting task is abandoned, then it leaves the queue unstarted while the running one goes on, and the next takes its turn', async () => {
+    const limiter = createTransformationLimiter({ concurrency: 1, queueLength: 2 });
+    const started: string[] = [];
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => controlledTask(started, name)) as [ControlledTask, ControlledTask, ControlledTask];
+    const abandonA = new AbortController();
+    const abandonB = new AbortController();
+
+    const runA = limiter.run(a.task, abandonA.signal);
+    const runB = limiter.run(b.task, abandonB.signal).catch((error: unknown) => error);
+    const runC = limiter.run(c.task);
+    await tick();
+    expect({ running: limiter.running, waiting: limiter.waiting }).toEqual({ running: 1, waiting: 2 });
+
+    abandonA.abort(new Error('a left'));
+    abandonB.abort(new Error('b left'));
+    expect(await runB).toEqual(new Error('b left'));
+    expect({ running: limiter.running, waiting: limiter.waiting }).toEqual({ running: 1, waiting: 1 });
+    a.finish();
+    await tick();
+    expect(started).toEqual(['a', 'c']);
+    c.finish();
+    expect(await Promise.all([runA, runC])).toEqual(['a', 'c']);
+    expect({ running: limiter.running, waiting: limiter.waiting }).toEqual({ running: 0, waiting: 0 });
+  });
+
+  test('when a task comes already abandoned, then it is refused with the reason and takes no slot', async () => {
+    const limiter = createTransformationLimiter({ concurrency: 1, queueLength: 0 });
+    const gone = new AbortController();
+    gone.abort(new Error('gone'));
+
+    await expect(limiter.run(() => Promise.resolve('never'), gone.signal)).rejects.toThrow('gone');
+    await expect(limiter.run(() => Promise.resolve('next'))).resolves.toBe('next');
+  });
+
   test('when a task fails, then its slot is freed for the next', async () => {
     const limiter = createTransformationLimiter({ concurrency: 1, queueLength: 0 });
 
