@@ -1,12 +1,13 @@
 import { useBrowser } from '../helpers/browser';
 import { makeGradient } from '../helpers/images';
 import { useListeningTestApp } from '../helpers/server';
+import { namedKeys } from '../helpers/test-app';
 import { galleryItem, pickFiles, uploadOutcome } from '../helpers/web-page';
 
 const KEY = 'page-key-0123456789abcdef';
 
 describe('the web page when the server needs an API key', () => {
-  const app = useListeningTestApp({ config: { apiKeys: [KEY] } });
+  const app = useListeningTestApp({ config: { apiKeys: namedKeys(KEY) } });
   const browser = useBrowser();
   const baseUrl = () => `http://127.0.0.1:${app.server.port}`;
   const png = async (name: string) => ({ name, mimeType: 'image/png', buffer: await makeGradient('png', '#355c7d', '#c06c84', 64, 64) });
@@ -16,7 +17,7 @@ describe('the web page when the server needs an API key', () => {
 
     await page.goto(baseUrl());
 
-    await page.getByText('This server needs an API key to upload and delete images.').waitFor();
+    await page.getByText('This server needs an API key to upload, see and delete your images.').waitFor();
     expect(await page.getByLabel('API key').evaluate((input) => input === document.activeElement)).toBe(true);
     expect(await page.getByRole('button', { name: 'browse files' }).isDisabled()).toBe(true);
     expect(consoleErrors).toEqual([]);
@@ -53,7 +54,23 @@ describe('the web page when the server needs an API key', () => {
     expect(consoleErrors).toEqual([]);
   });
 
-  test('when the key is forgotten, then a delete is refused and the key asked for with the reason', async () => {
+  test('when the key is forgotten, then the gallery no longer shows its images, which stay stored', async () => {
+    const { page } = await browser.newPage();
+    await page.goto(baseUrl());
+    await page.getByLabel('API key').fill(KEY);
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await pickFiles(page, [await png('hidden.png')]);
+    await uploadOutcome(page, 'hidden.png');
+    await galleryItem(page, 'hidden.png').waitFor();
+
+    await page.getByRole('button', { name: 'Forget the key' }).click();
+
+    await page.getByText('Your images show here once you give your API key.').waitFor();
+    expect(await galleryItem(page, 'hidden.png').count()).toBe(0);
+    expect((await app.api.stored()).files).toBeGreaterThan(0);
+  });
+
+  test('when the key is gone by the time of a delete, then the delete is refused and the key asked for with the reason', async () => {
     const { page } = await browser.newPage();
     await page.goto(baseUrl());
     await page.getByLabel('API key').fill(KEY);
@@ -61,12 +78,12 @@ describe('the web page when the server needs an API key', () => {
     await pickFiles(page, [await png('kept.png')]);
     await uploadOutcome(page, 'kept.png');
     page.once('dialog', (question) => void question.accept());
-
-    await page.getByRole('button', { name: 'Forget the key' }).click();
     await page.getByRole('button', { name: 'Open kept.png' }).click();
+
+    await page.evaluate(() => sessionStorage.removeItem('image-api-key'));
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
 
     await page.locator('.key-reason', { hasText: 'Send an API key as "Authorization: Bearer <key>".' }).waitFor();
-    expect(await galleryItem(page, 'kept.png').count()).toBe(1);
+    expect(await app.api.db.collection('images.files').countDocuments({ filename: 'kept.png' })).toBe(1);
   });
 });

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage } from '../helpers/images';
 import { captureLogs } from '../helpers/logs';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { namedKeys, startTestApp, type TestApp } from '../helpers/test-app';
 
 const KEY = 'request-log-key-0123456789';
 
@@ -12,7 +12,7 @@ describe('request ids and request logs', () => {
   let imageUrl: string;
 
   beforeAll(async () => {
-    api = await startTestApp({ config: { apiKeys: [KEY] }, logger: logs.logger });
+    api = await startTestApp({ config: { apiKeys: namedKeys(KEY) }, logger: logs.logger });
     const uploaded = await upload(api.app, [{ bytes: await makeImage('png'), filename: 'a.png' }]).set('Authorization', `Bearer ${KEY}`);
     imageUrl = onlyUploadedImage(uploaded).url;
   });
