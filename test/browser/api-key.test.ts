@@ -12,6 +12,17 @@ describe('the web page when the server needs an API key', () => {
   const baseUrl = () => `http://127.0.0.1:${app.server.port}`;
   const png = async (name: string) => ({ name, mimeType: 'image/png', buffer: await makeGradient('png', '#355c7d', '#c06c84', 64, 64) });
 
+  /** A page that was given the key and has uploaded `name` with it. */
+  async function pageWithUpload(name: string) {
+    const { page } = await browser.newPage();
+    await page.goto(baseUrl());
+    await page.getByLabel('API key').fill(KEY);
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await pickFiles(page, [await png(name)]);
+    await uploadOutcome(page, name);
+    return page;
+  }
+
   test('when it opens, then it asks for the key and takes no upload before one is given', async () => {
     const { page, consoleErrors } = await browser.newPage();
 
@@ -55,12 +66,7 @@ describe('the web page when the server needs an API key', () => {
   });
 
   test('when the key is forgotten, then the gallery no longer shows its images, which stay stored', async () => {
-    const { page } = await browser.newPage();
-    await page.goto(baseUrl());
-    await page.getByLabel('API key').fill(KEY);
-    await page.getByRole('button', { name: 'Use this key' }).click();
-    await pickFiles(page, [await png('hidden.png')]);
-    await uploadOutcome(page, 'hidden.png');
+    const page = await pageWithUpload('hidden.png');
     await galleryItem(page, 'hidden.png').waitFor();
 
     await page.getByRole('button', { name: 'Forget the key' }).click();
@@ -71,12 +77,7 @@ describe('the web page when the server needs an API key', () => {
   });
 
   test('when the key is gone by the time of a delete, then the delete is refused and the key asked for with the reason', async () => {
-    const { page } = await browser.newPage();
-    await page.goto(baseUrl());
-    await page.getByLabel('API key').fill(KEY);
-    await page.getByRole('button', { name: 'Use this key' }).click();
-    await pickFiles(page, [await png('kept.png')]);
-    await uploadOutcome(page, 'kept.png');
+    const page = await pageWithUpload('kept.png');
     page.once('dialog', (question) => void question.accept());
     await page.getByRole('button', { name: 'Open kept.png' }).click();
 
