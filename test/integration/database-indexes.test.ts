@@ -55,4 +55,17 @@ describe('the database serves the app queries from indexes', () => {
     expect(pushedDown).toBe(true);
     expect(usesIndexOnly(plan, '_id_')).toBe(true);
   });
+
+  test("when a key lists its images, then the owner-first index serves it on MongoDB, and our FerretDB filters the owner in memory, as the README says", async () => {
+    const files = api.db.collection(`${api.config.bucketName}.files`);
+    const ownerFirst = 'metadata.owner_1_uploadDate_-1__id_-1';
+
+    const indexes = (await files.listIndexes().toArray()).map((index) => index.name as string);
+    const explained = await files.find({ 'metadata.owner': 'alice' }).sort({ uploadDate: -1, _id: -1 }).limit(21).explain();
+
+    expect(indexes).toEqual(expect.arrayContaining(['uploadDate_-1__id_-1', ownerFirst]));
+    const { pushedDown, plan } = planOf(explained);
+    if ('filterPushdown' in explained) expect(pushedDown).toBe(false);
+    else expect(usesIndexOnly(plan, ownerFirst)).toBe(true);
+  });
 });

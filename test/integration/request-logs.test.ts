@@ -30,7 +30,8 @@ describe('request ids and request logs', () => {
     ['Express', () => `${imageUrl}/info`, 'info-read-1', 200, '/image/{id}/info'],
     ['an unknown route', () => '/nowhere?x=1', 'lost-1', 404, 'unmatched'],
   ])('when a request through %s carries X-Request-Id, then the answer returns it and one line logs the request', async (_, url, id, status, route) => {
-    const response = await request(api.app).get(url()).set('X-Request-Id', id);
+    // The key: an image's info answers only the key that uploaded it.
+    const response = await request(api.app).get(url()).set('X-Request-Id', id).set('Authorization', `Bearer ${KEY}`);
 
     expect(response.status).toBe(status);
     expect(response.headers['x-request-id']).toBe(id);
