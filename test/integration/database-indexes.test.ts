@@ -60,7 +60,7 @@ describe('the database serves the app queries from indexes', () => {
     const files = api.db.collection(`${api.config.bucketName}.files`);
     const ownerFirst = 'metadata.owner_1_uploadDate_-1__id_-1';
 
-    const indexes = (await files.listIndexes().toArray()).map((index) => index.name as string);
+    const indexes = (await files.indexes()).map((index) => index.name);
     const explained = await files.find({ 'metadata.owner': 'alice' }).sort({ uploadDate: -1, _id: -1 }).limit(21).explain();
 
     expect(indexes).toEqual(expect.arrayContaining(['uploadDate_-1__id_-1', ownerFirst]));
