@@ -13,7 +13,7 @@ import {
   createUploadStateRepository,
   ensureUploadStateIndexes,
 } from '../resumable/upload-state-repository';
-import { openChunkStream, type ByteRange, type ChunkDocument } from './gridfs-chunk-stream';
+import { expectChunksKept, openChunkStream, type ByteRange, type ChunkDocument } from './gridfs-chunk-stream';
 import { findAbandoned, removeAbandoned } from './abandoned-files';
 import type { Orphan } from './gridfs-orphans';
 import { createOpenUploads, createPendingWrites, type OpenUploads, type PendingWrites } from './pending-writes';
@@ -73,7 +73,10 @@ export interface CompletedImageFacts {
 export interface ImageUpload {
   readonly id: string;
   write(chunk: Uint8Array): Promise<void>;
-  /** Records what is known only once every byte has passed, and makes the file visible. */
+  /**
+   * Records what is known only once every byte has passed, and makes the file visible; rejects
+   * with `MissingChunksError` if any of its chunks were removed meanwhile.
+   */
   finish(facts: CompletedImageFacts): Promise<ImageRecord>;
 }
 
@@ -85,7 +88,7 @@ export interface ChunkLayout {
 }
 
 export interface ImageRepository {
-  /** Undone with `delete(upload.id)`, whatever state the upload reached. */
+  /** Undone with `abandon(upload.id)`, whatever state the upload reached. */
   openUpload(image: NewImage): ImageUpload;
   findById(id: string): Promise<ImageRecord | null>;
   /** Up to `limit` images, newest first, from just after `after`; only `owner`'s when one is given. */
@@ -96,11 +99,17 @@ export interface ImageRepository {
   openChunks(layout: ChunkLayout, range?: ByteRange): Readable;
   /**
    * Writes the file document for chunks already in the bucket, which makes them an image;
-   * writing it again replaces it, so that a finish cut short may be retried.
+   * writing it again replaces it, so that a finish cut short may be retried. Rejects with
+   * `MissingChunksError`, and takes the document back, if the chunks are not all there.
    */
   recordFile(file: WrittenFile): Promise<ImageRecord>;
-  /** Removes the file and its chunks; false if there was no file (chunks are removed all the same). */
+  /**
+   * Removes an image: its file document, then its chunks; false if it had no file document,
+   * and then nothing is touched, for chunks without one are an upload still being written.
+   */
   delete(id: string): Promise<boolean>;
+  /** What the writer of a file does when it gives up on it: the file and its chunks go, finished or not. */
+  abandon(id: string): Promise<void>;
   /**
    * Makes `id` the one image of `owner`'s holding this content, unless another of theirs already
    * does; returns the id of the holder. A unique index decides between concurrent claims.
@@ -191,15 +200,25 @@ interface Collections {
 }
 
 /**
- * Removes a file and its chunks, whatever state its upload was left in. The file document
- * goes before the chunks, so that the image stops being found before its bytes go; chunks
- * left by a removal cut short are the orphan sweeper's.
+ * Removes an image, and its chunks only if it had a file document: an upload writes that last,
+ * so chunks without one belong to an upload still under way, on this instance or another, which
+ * would go on to answer success over the hole. Its writer removes them if it gives up, the orphan
+ * sweeper once they are abandoned. The file document goes first, so that the image stops being
+ * found before its bytes go; chunks left by a removal cut short are the orphan sweeper's too.
  */
-async function removeFile(collections: Collections, id: ObjectId): Promise<boolean> {
+async function deleteImage(collections: Collections, id: ObjectId): Promise<boolean> {
   await collections.digests.deleteMany({ fileId: id });
   const { deletedCount } = await collections.files.deleteOne({ _id: id });
+  if (deletedCount === 0) return false;
   await collections.chunks.deleteMany({ files_id: id });
-  return deletedCount > 0;
+  return true;
+}
+
+/** Removes a file and its chunks, whatever state its upload was left in: for its writer alone. */
+async function removeFile(collections: Collections, id: ObjectId): Promise<void> {
+  await collections.digests.deleteMany({ fileId: id });
+  await collections.files.deleteOne({ _id: id });
+  await collections.chunks.deleteMany({ files_id: id });
 }
 
 function isDuplicateKey(error: unknown): boolean {
@@ -293,14 +312,17 @@ function openUpload(collections: Collections, image: NewImage, openUploads: Open
       metadata.sha256 = facts.sha256;
       // Until it ends well, the upload stays open: the caller's removal releases it.
       await endStream(stream);
+      const file = stream.gridFSFile;
+      if (!file) throw new Error(`GridFS did not record file ${id}`);
+      // Checked after the file document is written: from then on, only a removal of the image takes chunks.
+      await expectChunksKept(collections.chunks, { id: stream.id, length: file.length, chunkSize });
       openUploads.release(id);
-      if (!stream.gridFSFile) throw new Error(`GridFS did not record file ${id}`);
-      return toRecord(stream.gridFSFile);
+      return toRecord(file);
     },
   };
 }
 
-async function recordFile({ files }: Collections, file: WrittenFile): Promise<ImageRecord> {
+async function recordFile({ files, chunks }: Collections, file: WrittenFile): Promise<ImageRecord> {
   const metadata = metadataOf(file, file.sha256);
   const document: GridFSFile = {
     _id: new ObjectId(file.id),
@@ -311,6 +333,12 @@ async function recordFile({ files }: Collections, file: WrittenFile): Promise<Im
     metadata,
   };
   await files.replaceOne({ _id: document._id }, document, { upsert: true });
+  try {
+    await expectChunksKept(chunks, { id: document._id, length: file.length, chunkSize: file.chunkSize });
+  } catch (error) {
+    await files.deleteOne({ _id: document._id });
+    throw error;
+  }
   return toRecord(document);
 }
 
@@ -358,7 +386,8 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
     openChunks: ({ id, length, chunkSize }, range) =>
       openChunkStream(collections.chunks, { id: new ObjectId(id), length, chunkSize }, range),
     recordFile: (file) => tracked(writes, () => recordFile(collections, file)),
-    delete: (id) =>
+    delete: (id) => tracked(writes, () => deleteImage(collections, new ObjectId(id))),
+    abandon: (id) =>
       tracked(writes, () => {
         // Whether or not this works, the upload is over; if chunks stay, the orphan sweep takes them.
         openUploads.release(id);

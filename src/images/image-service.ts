@@ -247,7 +247,7 @@ export function createImageService(repository: ImageRepository, options: ImageSe
     for (const [attempt, delayMs] of CLEANUP_RETRY_DELAYS_MS.entries()) {
       await sleep(delayMs);
       try {
-        await repository.delete(id);
+        await repository.abandon(id);
         return;
       } catch (error) {
         const givingUp = isDatabaseUnavailable(error) || attempt === CLEANUP_RETRY_DELAYS_MS.length - 1;

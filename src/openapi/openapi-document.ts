@@ -351,6 +351,7 @@ const paths = {
     delete: {
       operationId: 'deleteImage',
       summary: "Delete an image and all its chunks; another key's image is not found",
+      description: 'An upload still being written is no image yet: 404, and its chunks are left to it.',
       security: bearer,
       parameters: [idParameter],
       responses: { '204': { description: 'Deleted' }, ...problems(...writeGuard, ...readErrors) },

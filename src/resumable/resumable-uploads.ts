@@ -5,6 +5,7 @@ import { ObjectId } from 'mongodb';
 import { mayTouch, type Caller } from '../caller';
 import { AppError } from '../errors/app-error';
 import { judgeHead, type ContentRules } from '../images/content-rules';
+import { MissingChunksError } from '../images/gridfs-chunk-stream';
 import { inspectHead, type HeadInspection } from '../images/image-inspection';
 import type { ImageRepository } from '../images/image-repository';
 import type { ImageService, UploadLedger, WrittenUpload } from '../images/image-service';
@@ -205,6 +206,11 @@ export function createResumableUploads(
       await images.adopt({ id: oid.toHexString(), filename, length, chunkSize, owner, ...seen }, ledgerOf(state, holder));
       return length;
     } catch (error) {
+      if (error instanceof MissingChunksError && error.fileId === oid.toHexString()) {
+        // Terminated or expired by a request that found the lease lapsed while this finish ran long.
+        await states.remove(oid);
+        throw notFound(oid.toHexString());
+      }
       if (error instanceof AppError) {
         await states.remove(oid);
       } else {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestListener } from 'node:http';
+import { isDeepStrictEqual } from 'node:util';
 import type { Express } from 'express';
 import type { Db } from 'mongodb';
 import { pino, type Logger } from 'pino';
@@ -44,7 +45,10 @@ export interface TestApp {
   readonly variantsOf: (originalId: string) => Promise<StoredVariant[]>;
   /** The same for the variants' bucket, and how many variants are claimed. */
   readonly storedVariants: () => Promise<{ files: number; chunks: number; claimed: number }>;
-  /** How many queries the app has sent for a file's chunks, as the database's command log shows them. */
+  /**
+   * How many queries for a file's chunk data the app has sent, as the database's command log
+   * shows them; lookups that fetch no data do not count.
+   */
   readonly chunkQueriesFor: (fileId: string) => number;
   /** Cuts the app off its database: whatever it still answers comes from memory. */
   disconnect(): Promise<void>;
@@ -60,6 +64,9 @@ export interface TestAppOptions {
   /** Another app's database, for two instances sharing one; by default a database of its own. */
   readonly databaseName?: string;
 }
+
+/** The projection of a lookup that fetches no chunk data: an upload checking that its chunks are there. */
+const ID_ONLY = { _id: 1 };
 
 function sharedUri(): string {
   const uri = process.env.MONGODB_URI;
@@ -91,6 +98,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const chunkQueries = new Map<string, number>();
   connection.getClient().on('commandStarted', ({ commandName, databaseName, command }) => {
     if (commandName !== 'find' || databaseName !== db.databaseName || command.find !== `${config.bucketName}.chunks`) return;
+    if (isDeepStrictEqual(command.projection, ID_ONLY)) return;
     const fileId = String((command.filter as { files_id?: unknown } | undefined)?.files_id);
     chunkQueries.set(fileId, (chunkQueries.get(fileId) ?? 0) + 1);
   });
