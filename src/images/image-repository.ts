@@ -276,7 +276,11 @@ const OWNERS_NEWEST_FIRST = { 'metadata.owner': 1, ...NEWEST_FIRST } as const;
  * start-up, harmless to repeat.
  */
 export async function ensureImageIndexes(db: Db, bucketName: string): Promise<void> {
-  await db.collection(`${bucketName}.files`).createIndexes([{ key: NEWEST_FIRST }, { key: OWNERS_NEWEST_FIRST }]);
+  const files = db.collection(`${bucketName}.files`);
+  // One index a command: our FerretDB drops the connection (its process crashes) when a command
+  // of several indexes is repeated, as every start after the first does.
+  await files.createIndexes([{ key: NEWEST_FIRST }]);
+  await files.createIndexes([{ key: OWNERS_NEWEST_FIRST }]);
   await db.collection(`${bucketName}.chunks`).createIndexes([{ key: { files_id: 1, n: 1 }, unique: true }]);
   await ensureUploadStateIndexes(db, bucketName);
   await db.collection(`${bucketName}.digests`).createIndexes([{ key: { fileId: 1 } }]);

@@ -1,6 +1,8 @@
 import type { Document } from 'mongodb';
 import { makeLargePng } from '../helpers/images';
 import { onlyUploadedImage, upload } from '../helpers/http';
+import request from 'supertest';
+import { ensureIndexes } from '../../src/database/open-database';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 import { ObjectId } from 'mongodb';
 
@@ -67,5 +69,12 @@ describe('the database serves the app queries from indexes', () => {
     const { pushedDown, plan } = planOf(explained);
     if ('filterPushdown' in explained) expect(pushedDown).toBe(false);
     else expect(usesIndexOnly(plan, ownerFirst)).toBe(true);
+  });
+
+  test('when the indexes are ensured again, as each start of an instance does, then the database keeps answering', async () => {
+    await ensureIndexes(api.db, api.config.bucketName);
+    await ensureIndexes(api.db, api.config.bucketName);
+
+    expect((await request(api.app).get('/image')).status).toBe(200);
   });
 });
