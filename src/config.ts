@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { derivedKeyName, type NamedApiKey } from './http/api-keys';
 import type { CorsOrigins } from './http/cors';
 import { imageTypes, isImageType, type ImageType } from './images/image-inspection';
 import { MAX_DIMENSION, parsePresets, type Transformation } from './variants/transformation';
@@ -41,17 +42,30 @@ const booleanFlag = (fallback: boolean) =>
 /** Printable ASCII without spaces or commas (the separator), long enough not to be guessed. */
 const API_KEY = /^[!-+\--~]{16,}$/;
 
-function apiKeyList() {
-  return z.string().transform((value, context) => {
-    const keys = value.split(',').map((key) => key.trim());
-    const invalid = keys.findIndex((key) => !API_KEY.test(key));
-    if (invalid === -1) return Object.freeze([...new Set(keys)]);
+/** `name:key`; anything else is a bare key, named after its hash. */
+const NAMED_KEY = /^([A-Za-z0-9_.-]{1,64}):(.*)$/;
+
+function namedKey(entry: string, admin: boolean): NamedApiKey {
+  const named = NAMED_KEY.exec(entry);
+  return named ? { name: named[1] ?? '', key: named[2] ?? '', admin } : { name: derivedKeyName(entry), key: entry, admin };
+}
+
+function apiKeyList(admin: boolean) {
+  return z.string().transform((value, context): readonly NamedApiKey[] => {
+    const keys = value.split(',').map((entry) => namedKey(entry.trim(), admin));
+    const invalid = keys.findIndex(({ key }) => !API_KEY.test(key));
+    if (invalid === -1) return Object.freeze([...new Map(keys.map((key) => [`${key.name}:${key.key}`, key])).values()]);
     context.addIssue({
       code: 'custom',
-      message: `key ${invalid + 1} of ${keys.length} must be at least 16 printable ASCII characters, without spaces or commas`,
+      message: `key ${invalid + 1} of ${keys.length} must be at least 16 printable ASCII characters, without spaces or commas, after an optional "name:"`,
     });
     return z.NEVER;
   });
+}
+
+/** A key under two names, or both an admin's and not, would leave whose its uploads are to chance. */
+function keyedOnce(keys: readonly NamedApiKey[]): boolean {
+  return new Set(keys.map(({ key }) => key)).size === keys.length;
 }
 
 const sizeList = z
@@ -130,7 +144,8 @@ const environmentSchema = z.object({
     .trim()
     .regex(/^(\*|https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*)$/, 'must be * or a comma-separated list of origins such as https://example.com')
     .default('*'),
-  API_KEYS: apiKeyList().optional(),
+  API_KEYS: apiKeyList(false).optional(),
+  ADMIN_API_KEYS: apiKeyList(true).optional(),
   UPLOAD_RATE_LIMIT: integer(0, 1_000_000, 60),
   API_KEY_FAILURE_LIMIT: integer(0, 1_000_000, 10),
   TRUST_PROXY: integer(0, 10, 0),
@@ -151,6 +166,10 @@ const settingsSchema = environmentSchema
   .refine((env) => env.HEADERS_TIMEOUT <= env.REQUEST_TIMEOUT, {
     path: ['HEADERS_TIMEOUT'],
     message: 'must not be more than REQUEST_TIMEOUT',
+  })
+  .refine((env) => keyedOnce([...(env.API_KEYS ?? []), ...(env.ADMIN_API_KEYS ?? [])]), {
+    path: ['API_KEYS'],
+    message: 'must not give one key two names, nor list a key of ADMIN_API_KEYS',
   })
   .refine((env) => !env.REQUIRE_SIGNED_URLS || env.SIGNING_KEY !== undefined, {
     path: ['REQUIRE_SIGNED_URLS'],
@@ -212,8 +231,8 @@ export interface Config {
   readonly writeConcern: 'majority' | number;
   readonly readPreference: z.infer<typeof environmentSchema>['READ_PREFERENCE'];
   readonly corsOrigins: CorsOrigins;
-  /** Keys that uploads need; empty: anyone may upload. */
-  readonly apiKeys: readonly string[];
+  /** API_KEYS and ADMIN_API_KEYS, each with its name: the keys writes need; empty: anyone may write. */
+  readonly apiKeys: readonly NamedApiKey[];
   /** Uploads per client per minute; 0 turns the limit off. */
   readonly uploadRateLimit: number;
   /** Wrong API keys per client address per minute before the address is refused; 0 turns the limit off. */
@@ -251,7 +270,7 @@ export class ConfigError extends Error {
 type Environment = Readonly<Record<string, string | undefined>>;
 
 /** Variables whose values are never echoed in an error: they hold keys or passwords. */
-const SECRET_VARIABLES: ReadonlySet<string> = new Set(['API_KEYS', 'MONGODB_URI', 'SIGNING_KEY']);
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['API_KEYS', 'ADMIN_API_KEYS', 'MONGODB_URI', 'SIGNING_KEY']);
 
 /** Empty values count as unset, so that a blank line in .env falls back to the default. */
 function withoutBlankValues(environment: Environment): Record<string, string> {
@@ -301,7 +320,7 @@ export function loadConfig(environment: Environment): Config {
     writeConcern: env.WRITE_CONCERN === 'majority' ? 'majority' : Number(env.WRITE_CONCERN),
     readPreference: env.READ_PREFERENCE,
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
-    apiKeys: env.API_KEYS ?? Object.freeze([]),
+    apiKeys: Object.freeze([...(env.API_KEYS ?? []), ...(env.ADMIN_API_KEYS ?? [])]),
     uploadRateLimit: env.UPLOAD_RATE_LIMIT,
     apiKeyFailureLimit: env.API_KEY_FAILURE_LIMIT,
     trustProxy: env.TRUST_PROXY,

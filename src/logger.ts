@@ -15,6 +15,8 @@ const SECRET_PATHS = [
   '*.apiKeys',
   'API_KEYS',
   '*.API_KEYS',
+  'ADMIN_API_KEYS',
+  '*.ADMIN_API_KEYS',
 ];
 
 /**

@@ -41,7 +41,10 @@ export interface GridFsStorage {
  * content as it streams into GridFS. multer-gridfs-storage pipes the raw part straight
  * into GridFS, which leaves no place to refuse a file by its bytes before it is stored.
  */
-export function createGridFsStorage(images: ImageService): GridFsStorage {
+/** The name of the key that sent the request; undefined when no key is configured. */
+export type OwnerOf = (req: Request) => string | undefined;
+
+export function createGridFsStorage(images: ImageService, ownerOf: OwnerOf): GridFsStorage {
   const inFlight = new WeakMap<Request, Promise<unknown>[]>();
 
   function track(req: Request, work: Promise<unknown>): void {
@@ -63,7 +66,7 @@ export function createGridFsStorage(images: ImageService): GridFsStorage {
 
   const engine: StorageEngine = {
     _handleFile(req, file, callback) {
-      const storing = images.store({ content: file.stream, filename: file.originalname }).then(
+      const storing = images.store({ content: file.stream, filename: file.originalname, owner: ownerOf(req) }).then(
         (stored) => callback(null, { stored, size: stored.image.size }),
         (error: unknown) => callback(passThroughMulter(error)),
       );

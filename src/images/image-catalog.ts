@@ -1,3 +1,4 @@
+import { mayTouch, type Caller } from '../caller';
 import { AppError } from '../errors/app-error';
 import type { StoredVariant, VariantPosition, VariantRepository } from '../variants/variant-repository';
 import type { ImageCache } from './image-cache';
@@ -18,23 +19,29 @@ export interface ImageDetails {
   readonly next: VariantPosition | undefined;
 }
 
-/** What the people running the service do with stored images: look one up, page through all, delete. */
+/**
+ * What the people running the service do with stored images: look one up, page through them,
+ * delete. A caller sees only the images it may touch (its own, or all for an admin); any other
+ * is `image-not-found`, as if it did not exist.
+ */
 export interface ImageCatalog {
   /** The image's record; `image-not-found` when there is none. */
-  find(id: string): Promise<ImageRecord>;
+  find(id: string, caller: Caller): Promise<ImageRecord>;
   /** The image and a page of its variants, oldest first, by upload date and key as the listing goes. */
-  describe(id: string, limit: number, after?: VariantPosition): Promise<ImageDetails>;
+  describe(id: string, caller: Caller, limit: number, after?: VariantPosition): Promise<ImageDetails>;
   /**
    * Newest first. Paging goes by upload date and id, never by offset, so images uploaded while
    * a client pages land before its first page: none is skipped or shown twice.
    */
-  list(limit: number, after?: ListPosition): Promise<ImagePage>;
+  list(caller: Caller, limit: number, after?: ListPosition): Promise<ImagePage>;
   /**
    * The file and its chunks are gone once this resolves, then its variants, and this
    * instance's cache has let go of them all.
    */
-  remove(id: string): Promise<void>;
+  remove(id: string, caller: Caller): Promise<void>;
 }
+
+const imageNotFound = (id: string) => new AppError('image-not-found', `There is no image with id ${id}.`);
 
 /** The first `limit` of what was found, one more asked to know whether a page follows; `last` only then. */
 function pageOf<T>(found: readonly T[], limit: number): { page: readonly T[]; last: T | undefined } {
@@ -48,27 +55,39 @@ export function createImageCatalog(
   cache: Pick<ImageCache, 'forget'>,
   variants: Pick<VariantRepository, 'listOf' | 'removeAllOf'>,
 ): ImageCatalog {
-  async function list(limit: number, after?: ListPosition): Promise<ImagePage> {
-    const { page: images, last } = pageOf(await repository.list(limit + 1, after), limit);
+  async function find(id: string, caller: Caller): Promise<ImageRecord> {
+    const image = await reader.find(id);
+    if (!mayTouch(caller, image.owner)) throw imageNotFound(id);
+    return image;
+  }
+
+  async function list(caller: Caller, limit: number, after?: ListPosition): Promise<ImagePage> {
+    const owner = caller.admin ? undefined : caller.owner;
+    const { page: images, last } = pageOf(await repository.list(limit + 1, after, owner), limit);
     return { images, next: last && { uploadDate: last.uploadDate, id: last.id } };
   }
 
-  /** The original goes first, so that its variants stop being served before they go. */
-  async function remove(id: string): Promise<void> {
+  /**
+   * The original goes first, so that its variants stop being served before they go. An image's
+   * owner never changes, so checking it before the removal leaves no gap another could use.
+   */
+  async function remove(id: string, caller: Caller): Promise<void> {
+    // An admin also clears the variants of an original that is gone, as before owners.
+    if (!caller.admin) await find(id, caller);
     try {
       const deleted = await repository.delete(id);
       for (const key of await variants.removeAllOf(id)) cache.forget(key);
-      if (!deleted) throw new AppError('image-not-found', `There is no image with id ${id}.`);
+      if (!deleted) throw imageNotFound(id);
     } finally {
       cache.forget(id);
     }
   }
 
-  async function describe(id: string, limit: number, after?: VariantPosition): Promise<ImageDetails> {
-    const image = await reader.find(id);
+  async function describe(id: string, caller: Caller, limit: number, after?: VariantPosition): Promise<ImageDetails> {
+    const image = await find(id, caller);
     const { page, last } = pageOf(await variants.listOf(id, limit + 1, after), limit);
     return { image, variants: page, next: last && { uploadDate: last.record.uploadDate, params: last.params } };
   }
 
-  return { find: (id) => reader.find(id), describe, list, remove };
+  return { find, describe, list, remove };
 }

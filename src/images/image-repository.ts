@@ -38,6 +38,8 @@ export interface ImageRecord {
   readonly chunkSize: number;
   /** The strong ETag's value: the SHA-256 where there is one, else the id. */
   readonly entityTag: string;
+  /** The name of the API key that uploaded it; absent when no key was configured, and on variants. */
+  readonly owner?: string;
 }
 
 export interface NewImage {
@@ -45,6 +47,8 @@ export interface NewImage {
   readonly contentType: string;
   readonly width: number;
   readonly height: number;
+  /** The uploading key's name; absent when no key is configured. */
+  readonly owner?: string | undefined;
 }
 
 /** Where a page of the newest-first listing ends, so that the next one starts right after it. */
@@ -87,8 +91,8 @@ export interface ImageRepository {
   /** Undone with `abandon(upload.id)`, whatever state the upload reached. */
   openUpload(image: NewImage): ImageUpload;
   findById(id: string): Promise<ImageRecord | null>;
-  /** Up to `limit` images, newest first, from just after `after`. */
-  list(limit: number, after?: ListPosition): Promise<ImageRecord[]>;
+  /** Up to `limit` images, newest first, from just after `after`; only `owner`'s when one is given. */
+  list(limit: number, after: ListPosition | undefined, owner: string | undefined): Promise<ImageRecord[]>;
   /** The bytes from `start` to `end` inclusive; the whole file without a range. */
   openContent(image: ImageRecord, range?: ByteRange): Readable;
   /** The same for chunks that have no file document yet. */
@@ -107,10 +111,10 @@ export interface ImageRepository {
   /** What the writer of a file does when it gives up on it: the file and its chunks go, finished or not. */
   abandon(id: string): Promise<void>;
   /**
-   * Makes `id` the one image holding this content, unless another image already does; returns
-   * the id of the holder. A unique index decides between concurrent claims.
+   * Makes `id` the one image of `owner`'s holding this content, unless another of theirs already
+   * does; returns the id of the holder. A unique index decides between concurrent claims.
    */
-  claimContent(sha256: string, id: string): Promise<string>;
+  claimContent(owner: string | undefined, sha256: string, id: string): Promise<string>;
   /**
    * Files with chunks but no file document, whose newest chunk was written before
    * `olderThan`, and which neither this process nor a resumable upload is writing; and the
@@ -133,9 +137,14 @@ interface ImageMetadata {
   width: number;
   height: number;
   sha256?: string;
+  owner?: string;
 }
 
-/** Which image holds each content, when uploads are deduplicated: its `_id` is the content's SHA-256. */
+/**
+ * Which image holds each content, when uploads are deduplicated: its `_id` is the content's
+ * SHA-256, after its owner's name and a colon when keys have names, so that no owner is ever
+ * answered with another's image.
+ */
 interface DigestDocument {
   _id: string;
   fileId: ObjectId;
@@ -156,6 +165,18 @@ function toRecord(file: GridFSFile): ImageRecord {
     height: metadata?.height,
     chunkSize: file.chunkSize,
     entityTag: metadata?.sha256 ?? id,
+    ...(metadata?.owner === undefined ? {} : { owner: metadata.owner }),
+  };
+}
+
+/** An image's metadata document; a key's name only where there is one, so that files stored without keys stay as they were. */
+function metadataOf(image: NewImage, sha256?: string): ImageMetadata {
+  return {
+    contentType: image.contentType,
+    width: image.width,
+    height: image.height,
+    ...(sha256 === undefined ? {} : { sha256 }),
+    ...(image.owner === undefined ? {} : { owner: image.owner }),
   };
 }
 
@@ -206,22 +227,25 @@ function isDuplicateKey(error: unknown): boolean {
 
 const CLAIM_ATTEMPTS = 3;
 
-async function claimContent({ files, digests }: Collections, sha256: string, id: ObjectId): Promise<string> {
+/** Names never hold a colon (config.ts), so no owner's key can be another's. */
+const digestKey = (owner: string | undefined, sha256: string) => (owner === undefined ? sha256 : `${owner}:${sha256}`);
+
+async function claimContent({ files, digests }: Collections, content: string, id: ObjectId): Promise<string> {
   for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
     try {
-      await digests.insertOne({ _id: sha256, fileId: id });
+      await digests.insertOne({ _id: content, fileId: id });
       return id.toHexString();
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
     }
-    const holder = await digests.findOne({ _id: sha256 });
+    const holder = await digests.findOne({ _id: content });
     if (holder && (await files.countDocuments({ _id: holder.fileId }, { limit: 1 })) > 0) {
       return holder.fileId.toHexString();
     }
     // The holder's file was removed by hand; its claim is void.
-    if (holder) await digests.deleteOne({ _id: sha256, fileId: holder.fileId });
+    if (holder) await digests.deleteOne({ _id: content, fileId: holder.fileId });
   }
-  throw new Error(`could not settle which image holds content ${sha256}`);
+  throw new Error(`could not settle which image holds content ${content}`);
 }
 
 /**
@@ -229,10 +253,12 @@ async function claimContent({ files, digests }: Collections, sha256: string, id:
  * reading each document (our FerretDB): from this bound it starts a later page at the cursor in
  * its index, instead of reading and skipping every newer file.
  */
-function listFilter(after: ListPosition | undefined): Filter<GridFSFile> {
-  if (!after) return {};
+function listFilter(after: ListPosition | undefined, owner: string | undefined): Filter<GridFSFile> {
+  const ownerFilter = owner === undefined ? {} : { 'metadata.owner': owner };
+  if (!after) return ownerFilter;
   const { uploadDate, id } = after;
   return {
+    ...ownerFilter,
     uploadDate: { $lte: uploadDate },
     $or: [{ uploadDate: { $lt: uploadDate } }, { uploadDate, _id: { $lt: new ObjectId(id) } }],
   };
@@ -241,13 +267,20 @@ function listFilter(after: ListPosition | undefined): Filter<GridFSFile> {
 /** The order of the listing, newest first; the id breaks ties between uploads in the same millisecond. */
 const NEWEST_FIRST = { uploadDate: -1, _id: -1 } as const;
 
+/** The same order within one key's images, for the listing of a caller who is not an admin. */
+const OWNERS_NEWEST_FIRST = { 'metadata.owner': 1, ...NEWEST_FIRST } as const;
+
 /**
  * Indexes beyond the ones GridFS makes for itself, and the chunks' own index, which GridFS
  * makes only on its first upload while a resumable upload may come first; run once at
  * start-up, harmless to repeat.
  */
 export async function ensureImageIndexes(db: Db, bucketName: string): Promise<void> {
-  await db.collection(`${bucketName}.files`).createIndexes([{ key: NEWEST_FIRST }]);
+  const files = db.collection(`${bucketName}.files`);
+  // One index a command: our FerretDB drops the connection (its process crashes) when a command
+  // of several indexes is repeated, as every start after the first does.
+  await files.createIndexes([{ key: NEWEST_FIRST }]);
+  await files.createIndexes([{ key: OWNERS_NEWEST_FIRST }]);
   await db.collection(`${bucketName}.chunks`).createIndexes([{ key: { files_id: 1, n: 1 }, unique: true }]);
   await ensureUploadStateIndexes(db, bucketName);
   await db.collection(`${bucketName}.digests`).createIndexes([{ key: { fileId: 1 } }]);
@@ -259,7 +292,7 @@ export async function ensureImageIndexes(db: Db, bucketName: string): Promise<vo
  * after its chunks have been deleted.
  */
 function openUpload(collections: Collections, image: NewImage, openUploads: OpenUploads): ImageUpload {
-  const metadata: ImageMetadata = { contentType: image.contentType, width: image.width, height: image.height };
+  const metadata = metadataOf(image);
   const stream = collections.bucket.openUploadStream(image.filename, { metadata });
   // Failures reach the caller through the write and end callbacks; unheard, the event would crash the process.
   stream.on('error', () => undefined);
@@ -294,7 +327,7 @@ function openUpload(collections: Collections, image: NewImage, openUploads: Open
 }
 
 async function recordFile({ files, chunks }: Collections, file: WrittenFile): Promise<ImageRecord> {
-  const metadata: ImageMetadata = { contentType: file.contentType, width: file.width, height: file.height, sha256: file.sha256 };
+  const metadata = metadataOf(file, file.sha256);
   const document: GridFSFile = {
     _id: new ObjectId(file.id),
     length: file.length,
@@ -344,8 +377,8 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
       const file = await collections.files.findOne({ _id: new ObjectId(id) });
       return file ? toRecord(file) : null;
     },
-    list: async (limit, after) => {
-      const files = await collections.files.find(listFilter(after)).sort(NEWEST_FIRST).limit(limit).toArray();
+    list: async (limit, after, owner) => {
+      const files = await collections.files.find(listFilter(after, owner)).sort(NEWEST_FIRST).limit(limit).toArray();
       return files.map(toRecord);
     },
     openContent: (image, range) =>
@@ -364,7 +397,7 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
         openUploads.release(id);
         return removeFile(collections, new ObjectId(id));
       }),
-    claimContent: (sha256, id) => tracked(writes, () => claimContent(collections, sha256, new ObjectId(id))),
+    claimContent: (owner, sha256, id) => tracked(writes, () => claimContent(collections, digestKey(owner, sha256), new ObjectId(id))),
     findOrphans: (olderThan) =>
       findAbandoned({ ...collections, uploadStates }, { olderThan, isOpenUpload: (id) => openUploads.has(id) }),
     deleteOrphans: (ids) => tracked(writes, () => removeAbandoned({ ...collections, uploadStates }, ids)),

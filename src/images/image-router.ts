@@ -51,9 +51,11 @@ export function createImageRouter(
 ): Router {
   const router = Router();
   const limitUploads = createUploadRateLimit(apiKeys, options);
+  const callerOf = (req: Request) => apiKeys.callerOf(req.headers.authorization);
+  const ownerOf = (req: Request) => callerOf(req).owner;
 
   // Both refuse before the body is parsed, so that a refused upload stores nothing.
-  router.post('/upload', limitUploads, requireApiKey, createUploadMiddleware(images, options), (req, res) => {
+  router.post('/upload', limitUploads, requireApiKey, createUploadMiddleware(images, ownerOf, options), (req, res) => {
     const stored = storedImages(req);
     // Nobody would ever learn the ids of images whose answer never reached the client.
     const discardAll = () => Promise.all(stored.map((image) => images.discard(image)));
@@ -67,26 +69,27 @@ export function createImageRouter(
     res.status(201).json({ message: 'Images uploaded successfully', images: stored.map(toUploadedImage) });
   });
 
-  router.get('/', async (req, res) => {
+  // With API_KEYS, a caller lists and describes only its own images, so these take a key too.
+  router.get('/', requireApiKey, async (req, res) => {
     const { limit, after } = parseListQuery(req.query);
-    const page = await catalog.list(limit, after);
+    const page = await catalog.list(callerOf(req), limit, after);
     res.set(corsReadHeaders(options.corsOrigins, req.headers)).json({
       images: page.images.map(toImageInfo),
       next: page.next ? encodeCursor(page.next) : null,
     });
   });
 
-  router.get('/:id/info', async (req, res) => {
+  router.get('/:id/info', requireApiKey, async (req: Request<{ id: string }>, res) => {
     const id = parseImageId(req.params.id);
     const { limit, after } = parseVariantPageQuery(req.query);
-    const details = await catalog.describe(id, limit, after);
+    const details = await catalog.describe(id, callerOf(req), limit, after);
     res.set(corsReadHeaders(options.corsOrigins, req.headers)).json(toImageDetails(details));
   });
 
   router.post('/:id/sign', requireApiKey, jsonBody(SIGN_BODY_BYTES), async (req: Request<{ id: string }>, res) => {
     const id = parseImageId(req.params.id);
     const { params, expiresIn } = parseSignRequest(req.body);
-    await catalog.find(id);
+    await catalog.find(id, callerOf(req));
     res.json(signUrl(id, params, expiresIn));
   });
 
@@ -94,7 +97,7 @@ export function createImageRouter(
   router.get('/:id', (req, res) => readImage(req, res, req.params.id));
 
   router.delete('/:id', requireApiKey, async (req: Request<{ id: string }>, res) => {
-    await catalog.remove(parseImageId(req.params.id));
+    await catalog.remove(parseImageId(req.params.id), callerOf(req));
     res.status(204).end();
   });
 

@@ -28,11 +28,13 @@ export interface ImageServiceOptions {
 export interface IncomingImage {
   readonly content: Readable;
   readonly filename: string;
+  /** The uploading key's name; undefined when no key is configured. */
+  readonly owner: string | undefined;
 }
 
 export interface StoredImage {
   readonly image: ImageRecord;
-  /** The bytes were already stored: `image` is that earlier upload, and no second copy was kept. */
+  /** The bytes were already stored by the same owner: `image` is that earlier upload, and no second copy was kept. */
   readonly duplicate: boolean;
 }
 
@@ -42,6 +44,8 @@ export interface WrittenUpload {
   readonly filename: string;
   readonly length: number;
   readonly chunkSize: number;
+  /** The name of the key that created the upload; undefined when no key is configured. */
+  readonly owner: string | undefined;
   /** Known when one process saw every byte go by; otherwise the stored bytes are read once more to hash them. */
   readonly sha256: string | undefined;
   /** What the first bytes showed when they went by; otherwise they are read back. */
@@ -176,7 +180,7 @@ async function hashOf(stream: Readable): Promise<string> {
 export function createImageService(repository: ImageRepository, options: ImageServiceOptions): ImageService {
   const { maxFileSize, logger, cache, dedup, stripMetadata } = options;
 
-  async function store({ content, filename: sent }: IncomingImage): Promise<StoredImage> {
+  async function store({ content, filename: sent, owner }: IncomingImage): Promise<StoredImage> {
     const filename = storedFilename(sent);
     // Never destroy the source: a multipart parser waits for each part to be read to its end.
     const chunks: Chunks = content.iterator({ destroyOnReturn: false });
@@ -187,7 +191,7 @@ export function createImageService(repository: ImageRepository, options: ImageSe
       throw verdict;
     }
     const { type, contentType, width, height } = verdict;
-    const upload = repository.openUpload({ filename, contentType, width, height });
+    const upload = repository.openUpload({ filename, contentType, width, height, owner });
     const filter = stripMetadata ? createMetadataFilter(type) : keepEverything;
     try {
       const sha256 = await copyAll(head.bytes, chunks, { upload, filter, maxFileSize });
@@ -216,10 +220,11 @@ export function createImageService(repository: ImageRepository, options: ImageSe
 
   /**
    * The new file is complete before it claims its content, so the holder of a claim is always
-   * readable; when it loses, the holder is answered instead.
+   * readable; when it loses, the holder is answered instead. Claims are per owner: one key's
+   * upload is never answered with another's image.
    */
   async function holderOf(image: ImageRecord, sha256: string): Promise<StoredImage> {
-    const holderId = await repository.claimContent(sha256, image.id);
+    const holderId = await repository.claimContent(image.owner, sha256, image.id);
     if (holderId === image.id) return { image, duplicate: false };
     const holder = await repository.findById(holderId);
     return holder ? { image: holder, duplicate: true } : { image, duplicate: false };
@@ -280,7 +285,7 @@ export function createImageService(repository: ImageRepository, options: ImageSe
     const earlier = ledger.earlierCopyId === undefined ? null : await repository.findById(ledger.earlierCopyId);
     if (earlier?.sha256 !== undefined) return { image: earlier, sha256: earlier.sha256 };
     const { contentType, width, height } = verdict;
-    const upload = repository.openUpload({ filename: written.filename, contentType, width, height });
+    const upload = repository.openUpload({ filename: written.filename, contentType, width, height, owner: written.owner });
     try {
       await ledger.recordCopy(upload.id);
       const chunks: Chunks = repository.openChunks(written).iterator();

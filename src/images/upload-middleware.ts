@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import multer, { MulterError } from 'multer';
 import { AppError } from '../errors/app-error';
 import { watchBodyIdle } from '../http/body-idle-timer';
-import { createGridFsStorage, StorageFailure, type GridFsStorage } from './gridfs-storage-engine';
+import { createGridFsStorage, StorageFailure, type GridFsStorage, type OwnerOf } from './gridfs-storage-engine';
 import type { ImageService } from './image-service';
 
 export const UPLOAD_FIELD = 'images';
@@ -86,8 +86,8 @@ function stopStalledUpload(req: Request, error: AppError, storage: GridFsStorage
   });
 }
 
-export function createUploadMiddleware(images: ImageService, limits: UploadOptions): RequestHandler {
-  const storage = createGridFsStorage(images);
+export function createUploadMiddleware(images: ImageService, ownerOf: OwnerOf, limits: UploadOptions): RequestHandler {
+  const storage = createGridFsStorage(images, ownerOf);
   const parse = multer({
     storage: storage.engine,
     // Browsers and curl send file names as raw UTF-8; busboy would read them as Latin-1.

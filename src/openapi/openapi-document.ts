@@ -114,7 +114,7 @@ const schemas: Record<string, Schema> = {
     description: 'What a client should know before it uploads or builds read URLs',
     required: ['apiKeyRequired', 'maxFileSize', 'allowedTypes', 'variantSizes', 'signedUrlsRequired'],
     properties: {
-      apiKeyRequired: { type: 'boolean', description: 'API_KEYS is set: uploads and deletes need a key' },
+      apiKeyRequired: { type: 'boolean', description: 'API_KEYS or ADMIN_API_KEYS is set: uploads, deletes, signing, the listing and image info need a key' },
       maxFileSize: { type: 'integer', minimum: 1, description: 'MAX_FILE_SIZE' },
       allowedTypes: { type: 'array', items: { type: 'string' }, description: 'ALLOWED_TYPES as media types' },
       variantSizes: { type: 'array', items: { type: 'integer', minimum: 1 }, description: 'VARIANT_SIZES, smallest first' },
@@ -341,9 +341,10 @@ const paths = {
   '/image': {
     get: {
       operationId: 'listImages',
-      summary: 'Stored images, newest first',
+      summary: "Stored images, newest first: with API_KEYS, only the caller's own (an admin key's: all)",
+      security: bearer,
       parameters: pageParameters,
-      responses: { '200': json('One page', ref('ImagePage')), ...problems('invalid-query', 'database-unavailable', ...always) },
+      responses: { '200': json('One page', ref('ImagePage')), ...problems('invalid-query', ...writeGuard, 'database-unavailable', ...always) },
     },
   },
   '/image/{id}': {
@@ -351,7 +352,7 @@ const paths = {
     head: readImage('head'),
     delete: {
       operationId: 'deleteImage',
-      summary: 'Delete an image and all its chunks',
+      summary: "Delete an image and all its chunks; another key's image is not found",
       description: 'An upload still being written is no image yet: 404, and its chunks are left to it.',
       security: bearer,
       parameters: [idParameter],
@@ -367,15 +368,16 @@ const paths = {
   '/image/{id}/info': {
     get: {
       operationId: 'describeImage',
-      summary: 'What is known of one image, and a page of the variants stored of it',
+      summary: "What is known of one image, and a page of the variants stored of it; another key's image is not found",
+      security: bearer,
       parameters: [idParameter, ...pageParameters],
-      responses: { '200': json('The image', ref('ImageDetails')), ...problems('invalid-query', ...readErrors) },
+      responses: { '200': json('The image', ref('ImageDetails')), ...problems('invalid-query', ...writeGuard, ...readErrors) },
     },
   },
   '/image/{id}/sign': {
     post: {
       operationId: 'signImageUrl',
-      summary: 'A signed read URL for the image, with any transformation up to MAX_VARIANT_PIXELS; the body, if any, is JSON of at most 4 KiB',
+      summary: "A signed read URL for the image, with any transformation up to MAX_VARIANT_PIXELS; the body, if any, is JSON of at most 4 KiB; another key's image is not found",
       security: bearer,
       parameters: [idParameter],
       requestBody: { required: false, content: { 'application/json': { schema: ref('SignRequest') } } },
@@ -442,7 +444,11 @@ export const openApiDocument = Object.freeze({
   components: {
     schemas,
     securitySchemes: {
-      apiKey: { type: 'http', scheme: 'bearer', description: 'One of API_KEYS; needed only when API_KEYS is set.' },
+      apiKey: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'One of API_KEYS or ADMIN_API_KEYS; needed only when either is set. A key touches only the images and uploads it made; an admin key, all.',
+      },
     },
   },
   paths,

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { DataStore, Metadata, Upload } from '@tus/utils';
+import type { Caller } from '../caller';
 import type { ResumableUploads } from './resumable-uploads';
 
 /** What the upload is called once it is an image; Uppy sends `name`, tus-js-client users usually `filename`. */
@@ -12,7 +13,11 @@ function filenameOf(metadata: Upload['metadata']): string {
  * MongoDB are ResumableUploads'. Every method may be called on any instance.
  */
 export class GridFsDataStore extends DataStore {
-  constructor(private readonly uploads: ResumableUploads) {
+  /** `callerNow` tells who sent the request being served: @tus/server calls a store without it. */
+  constructor(
+    private readonly uploads: ResumableUploads,
+    private readonly callerNow: () => Caller,
+  ) {
     super();
     this.extensions = ['creation', 'creation-with-upload', 'termination', 'expiration'];
   }
@@ -25,6 +30,7 @@ export class GridFsDataStore extends DataStore {
       filename: filenameOf(upload.metadata),
       metadata: upload.metadata ? Metadata.stringify(upload.metadata) : null,
       createdAt: new Date(upload.creation_date ?? Date.now()),
+      owner: this.callerNow().owner,
     });
     return upload;
   }

@@ -2,6 +2,7 @@ import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import { ObjectId } from 'mongodb';
+import { mayTouch, type Caller } from '../caller';
 import { AppError } from '../errors/app-error';
 import { judgeHead, type ContentRules } from '../images/content-rules';
 import { MissingChunksError } from '../images/gridfs-chunk-stream';
@@ -28,7 +29,7 @@ const STOP_WAIT_MS = 5_000;
 const CHECKPOINT_EVERY_MS = 1000;
 
 /** The parts of a finished upload its state document tells. */
-type UploadFacts = Pick<WrittenUpload, 'id' | 'filename' | 'length' | 'chunkSize'>;
+type UploadFacts = Pick<WrittenUpload, 'id' | 'filename' | 'length' | 'chunkSize' | 'owner'>;
 
 /** Hash states kept in memory for uploads that are resumed on this instance. */
 const HASHES_KEPT = 10_000;
@@ -43,6 +44,8 @@ export interface NewResumableUpload {
   readonly filename: string;
   readonly metadata: string | null;
   readonly createdAt: Date;
+  /** The name of the key that creates it, whose image it becomes; undefined when no key is configured. */
+  readonly owner: string | undefined;
 }
 
 export interface ResumableUploadState {
@@ -59,6 +62,8 @@ export interface ResumableUploads {
   readonly expiryMs: number;
   create(upload: NewResumableUpload): Promise<void>;
   find(id: string): Promise<ResumableUploadState>;
+  /** Resolves if the caller may touch the upload; `upload-not-found` if there is none or it is another key's. */
+  authorize(id: string, caller: Caller): Promise<void>;
   /**
    * Stores a PATCH's bytes from `offset`; once the last byte is in, checks the content and makes
    * it an image. Resolves to the new offset; rejects with the refusal when the content is refused.
@@ -131,8 +136,8 @@ export function createResumableUploads(
    */
   const writers = new Map<string, { readonly stop: () => void; readonly ended: Promise<unknown> }>();
 
-  async function claim(oid: ObjectId, owner: string): Promise<UploadStateDocument> {
-    const claimed = await states.claim(oid, owner, new Date(Date.now() + LEASE_MS));
+  async function claim(oid: ObjectId, holder: string): Promise<UploadStateDocument> {
+    const claimed = await states.claim(oid, holder, new Date(Date.now() + LEASE_MS));
     if (claimed) return claimed;
     if (!(await states.find(oid))) throw notFound(oid.toHexString());
     throw new AppError('upload-locked', 'Another request is writing this upload; try again once it has ended.', {
@@ -152,7 +157,7 @@ export function createResumableUploads(
     readonly head: () => HeadInspection | undefined;
   }
 
-  function sinkFor(oid: ObjectId, owner: string, length: number, seen: Pick<SeenBytes, 'hash' | 'head'> | undefined, stopped: AbortSignal): Sink {
+  function sinkFor(oid: ObjectId, holder: string, length: number, seen: Pick<SeenBytes, 'hash' | 'head'> | undefined, stopped: AbortSignal): Sink {
     let lastCheckpoint = Date.now();
     let leaseLost = false;
     let received = 0;
@@ -167,7 +172,7 @@ export function createResumableUploads(
         if (leaseLost) throw leaseLostOn(oid);
         if (Date.now() - lastCheckpoint >= CHECKPOINT_EVERY_MS) {
           lastCheckpoint = Date.now();
-          leaseLost = !(await states.checkpoint(oid, owner, stored, new Date(lastCheckpoint + LEASE_MS)));
+          leaseLost = !(await states.checkpoint(oid, holder, stored, new Date(lastCheckpoint + LEASE_MS)));
           if (leaseLost) throw leaseLostOn(oid);
         }
         await states.putChunk(oid, n, data, replacing);
@@ -184,21 +189,21 @@ export function createResumableUploads(
     };
   }
 
-  function ledgerOf(state: UploadStateDocument, owner: string): UploadLedger {
+  function ledgerOf(state: UploadStateDocument, holder: string): UploadLedger {
     const { _id: oid, length } = state;
     return {
       earlierCopyId: state.copyId?.toHexString(),
       recordCopy: async (copyId) => {
-        if (!(await states.recordCopy(oid, owner, new ObjectId(copyId)))) throw leaseLostOn(oid);
+        if (!(await states.recordCopy(oid, holder, new ObjectId(copyId)))) throw leaseLostOn(oid);
       },
-      settle: (image) => states.finish(oid, owner, length, new ObjectId(image.id)),
+      settle: (image) => states.finish(oid, holder, length, new ObjectId(image.id)),
     };
   }
 
-  async function finish(state: UploadStateDocument, owner: string, seen: Omit<WrittenUpload, keyof UploadFacts>): Promise<number> {
-    const { _id: oid, length, chunkSize, filename } = state;
+  async function finish(state: UploadStateDocument, holder: string, seen: Omit<WrittenUpload, keyof UploadFacts>): Promise<number> {
+    const { _id: oid, length, chunkSize, filename, owner } = state;
     try {
-      await images.adopt({ id: oid.toHexString(), filename, length, chunkSize, ...seen }, ledgerOf(state, owner));
+      await images.adopt({ id: oid.toHexString(), filename, length, chunkSize, owner, ...seen }, ledgerOf(state, holder));
       return length;
     } catch (error) {
       if (error instanceof MissingChunksError && error.fileId === oid.toHexString()) {
@@ -209,7 +214,7 @@ export function createResumableUploads(
       if (error instanceof AppError) {
         await states.remove(oid);
       } else {
-        await states.release(oid, owner, unfinishedOffset(length, state)).catch(() => undefined);
+        await states.release(oid, holder, unfinishedOffset(length, state)).catch(() => undefined);
       }
       throw error;
     }
@@ -217,15 +222,15 @@ export function createResumableUploads(
 
   async function receive(id: string, offset: number, body: AsyncIterable<unknown>): Promise<number> {
     const oid = parseUploadId(id);
-    const owner = randomUUID();
-    const state = await claim(oid, owner);
+    const holder = randomUUID();
+    const state = await claim(oid, holder);
     if (state.imageId || state.offset !== offset) {
-      await states.release(oid, owner, state.offset);
+      await states.release(oid, holder, state.offset);
       if (state.imageId) return state.offset;
       throw new AppError('upload-offset-mismatch', `The upload has ${state.offset} bytes stored, not ${offset}.`);
     }
     const stopping = new AbortController();
-    const receiving = receiveClaimed(state, owner, body, stopping.signal);
+    const receiving = receiveClaimed(state, holder, body, stopping.signal);
     writers.set(id, { stop: () => stopping.abort(), ended: receiving.catch(() => undefined) });
     try {
       return await receiving;
@@ -234,18 +239,18 @@ export function createResumableUploads(
     }
   }
 
-  async function receiveClaimed(state: UploadStateDocument, owner: string, body: AsyncIterable<unknown>, stopped: AbortSignal): Promise<number> {
+  async function receiveClaimed(state: UploadStateDocument, holder: string, body: AsyncIterable<unknown>, stopped: AbortSignal): Promise<number> {
     const { _id: oid, offset } = state;
     const id = oid.toHexString();
     const seen = resumeSeen(id, offset);
-    const sink = sinkFor(oid, owner, state.length, seen, stopped);
+    const sink = sinkFor(oid, holder, state.length, seen, stopped);
     const { stored, failure } = await receiveChunks(body, offset, state.chunkSize, sink);
     if (seen) seenBytes.set(id, { offset: offset + sink.received(), hash: seen.hash, head: sink.head() });
     if (failure === undefined && stored === state.length) {
       seenBytes.delete(id);
-      return finish(state, owner, { sha256: seen?.hash.digest('hex'), head: sink.head() });
+      return finish(state, holder, { sha256: seen?.hash.digest('hex'), head: sink.head() });
     }
-    if (!(failure instanceof LeaseLostError)) await states.release(oid, owner, unfinishedOffset(stored, state));
+    if (!(failure instanceof LeaseLostError)) await states.release(oid, holder, unfinishedOffset(stored, state));
     if (failure instanceof Error) throw failure;
     if (failure !== undefined) throw new Error('receiving the upload failed', { cause: failure });
     return stored;
@@ -265,6 +270,7 @@ export function createResumableUploads(
       metadata: upload.metadata,
       createdAt: upload.createdAt,
       expiresAt: new Date(upload.createdAt.getTime() + expiryMs),
+      ...(upload.owner === undefined ? {} : { owner: upload.owner }),
     });
   }
 
@@ -272,6 +278,13 @@ export function createResumableUploads(
     const state = await states.find(parseUploadId(id));
     if (!state) throw notFound(id);
     return toState(state);
+  }
+
+  /** An admin, or anyone when no key is configured, needs no look: tus answers a missing upload itself. */
+  async function authorize(id: string, caller: Caller): Promise<void> {
+    if (caller.admin) return;
+    const state = await states.find(parseUploadId(id));
+    if (!state || !mayTouch(caller, state.owner)) throw notFound(id);
   }
 
   async function stopWriter(id: string): Promise<void> {
@@ -284,10 +297,10 @@ export function createResumableUploads(
   async function terminate(id: string): Promise<void> {
     const oid = parseUploadId(id);
     await stopWriter(id);
-    const owner = randomUUID();
-    const state = await claim(oid, owner);
+    const holder = randomUUID();
+    const state = await claim(oid, holder);
     if (state.imageId) {
-      await states.release(oid, owner, state.offset);
+      await states.release(oid, holder, state.offset);
       throw new AppError('upload-finished', 'The upload is finished: delete its image at its X-Image-Url instead.');
     }
     seenBytes.delete(id);
@@ -304,6 +317,7 @@ export function createResumableUploads(
     expiryMs,
     create: (upload) => repository.track(() => create(upload)),
     find,
+    authorize,
     receive: (id, offset, body) => repository.track(() => receive(id, offset, body)),
     terminate: (id) => repository.track(() => terminate(id)),
     removeExpired,

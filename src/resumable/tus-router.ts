@@ -1,8 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { Server } from '@tus/server';
 import type { Locker } from '@tus/utils';
 import { Router, type Request as ExpressRequest, type RequestHandler } from 'express';
 import { ObjectId } from 'mongodb';
+import { NOBODY, type Caller } from '../caller';
 import type { ApiKeyAccess } from '../http/api-key-guard';
 import { watchBodyIdle } from '../http/body-idle-timer';
 import type { CorsOrigins } from '../http/cors';
@@ -64,9 +66,16 @@ export function createResumableRouter(uploads: ResumableUploads, { apiKeys, requ
   const sizesOf = (request: Request): TusSizes => ({ maxFileSize: options.maxFileSize, declaredLength: declaredLengthOf(request) });
   /** Errors @tus/server caught, by request, so that the answer can be ours. */
   const caught = new WeakMap<Request, Error>();
+  /** Who sent the request being served, for the store and hooks @tus/server calls without it. */
+  const callers = new AsyncLocalStorage<Caller>();
+  const callerNow = (): Caller => {
+    const caller = callers.getStore();
+    if (!caller) throw new Error('a tus request was served without its caller');
+    return caller;
+  };
   const tus = new Server({
     path: RESUMABLE_PATH,
-    datastore: new GridFsDataStore(uploads),
+    datastore: new GridFsDataStore(uploads, callerNow),
     locker: leaseTakenByTheStore,
     relativeLocation: true,
     maxSize: options.maxFileSize,
@@ -76,6 +85,10 @@ export function createResumableRouter(uploads: ResumableUploads, { apiKeys, requ
     onUploadFinish: async (_req, upload) => {
       const { imageId } = await uploads.find(upload.id);
       return imageId === undefined ? {} : { headers: imageHeaders(imageId) };
+    },
+    // Every HEAD, PATCH and DELETE of an upload comes by here first: another key's is not found.
+    onIncomingRequest: async (req, uploadId) => {
+      if (req.method !== 'POST') await uploads.authorize(uploadId, callerNow());
     },
     onResponseError: (req, error) => {
       caught.set(req, problemOfTusError(error, sizesOf(req)));
@@ -93,7 +106,9 @@ export function createResumableRouter(uploads: ResumableUploads, { apiKeys, requ
 
   const serve: RequestHandler = async (req, res) => {
     const request = toFetchRequest(req);
-    const response = await tus.handleWeb(request);
+    // A preflight carries no key, and touches no upload.
+    const caller = req.method === 'OPTIONS' ? NOBODY : apiKeys.callerOf(req.headers.authorization);
+    const response = await callers.run(caller, () => tus.handleWeb(request));
     if (response.status >= 400) {
       copyHeaders(response, res, ['content-type', 'content-length']);
       // A PATCH refused before its body was read: the rest will not be read either, and a

@@ -20,6 +20,8 @@ export interface UploadStateDocument {
   readonly createdAt: Date;
   readonly expiresAt: Date;
   readonly lease?: Lease | null;
+  /** The name of the key that created it; absent when no key is configured. */
+  readonly owner?: string;
   /** The image the upload became; set once it is finished. */
   readonly imageId?: ObjectId;
   /** With STRIP_METADATA, the file its bytes are being copied into without their metadata, recorded before the copy's first byte. */

@@ -1,22 +1,34 @@
 import { useBrowser } from '../helpers/browser';
 import { makeGradient } from '../helpers/images';
 import { useListeningTestApp } from '../helpers/server';
+import { namedKeys } from '../helpers/test-app';
 import { galleryItem, pickFiles, uploadOutcome } from '../helpers/web-page';
 
 const KEY = 'page-key-0123456789abcdef';
 
 describe('the web page when the server needs an API key', () => {
-  const app = useListeningTestApp({ config: { apiKeys: [KEY] } });
+  const app = useListeningTestApp({ config: { apiKeys: namedKeys(KEY) } });
   const browser = useBrowser();
   const baseUrl = () => `http://127.0.0.1:${app.server.port}`;
   const png = async (name: string) => ({ name, mimeType: 'image/png', buffer: await makeGradient('png', '#355c7d', '#c06c84', 64, 64) });
+
+  /** A page that was given the key and has uploaded `name` with it. */
+  async function pageWithUpload(name: string) {
+    const { page } = await browser.newPage();
+    await page.goto(baseUrl());
+    await page.getByLabel('API key').fill(KEY);
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await pickFiles(page, [await png(name)]);
+    await uploadOutcome(page, name);
+    return page;
+  }
 
   test('when it opens, then it asks for the key and takes no upload before one is given', async () => {
     const { page, consoleErrors } = await browser.newPage();
 
     await page.goto(baseUrl());
 
-    await page.getByText('This server needs an API key to upload and delete images.').waitFor();
+    await page.getByText('This server needs an API key to upload, see and delete your images.').waitFor();
     expect(await page.getByLabel('API key').evaluate((input) => input === document.activeElement)).toBe(true);
     expect(await page.getByRole('button', { name: 'browse files' }).isDisabled()).toBe(true);
     expect(consoleErrors).toEqual([]);
@@ -53,20 +65,26 @@ describe('the web page when the server needs an API key', () => {
     expect(consoleErrors).toEqual([]);
   });
 
-  test('when the key is forgotten, then a delete is refused and the key asked for with the reason', async () => {
-    const { page } = await browser.newPage();
-    await page.goto(baseUrl());
-    await page.getByLabel('API key').fill(KEY);
-    await page.getByRole('button', { name: 'Use this key' }).click();
-    await pickFiles(page, [await png('kept.png')]);
-    await uploadOutcome(page, 'kept.png');
-    page.once('dialog', (question) => void question.accept());
+  test('when the key is forgotten, then the gallery no longer shows its images, which stay stored', async () => {
+    const page = await pageWithUpload('hidden.png');
+    await galleryItem(page, 'hidden.png').waitFor();
 
     await page.getByRole('button', { name: 'Forget the key' }).click();
+
+    await page.getByText('Your images show here once you give your API key.').waitFor();
+    expect(await galleryItem(page, 'hidden.png').count()).toBe(0);
+    expect((await app.api.stored()).files).toBeGreaterThan(0);
+  });
+
+  test('when the key is gone by the time of a delete, then the delete is refused and the key asked for with the reason', async () => {
+    const page = await pageWithUpload('kept.png');
+    page.once('dialog', (question) => void question.accept());
     await page.getByRole('button', { name: 'Open kept.png' }).click();
+
+    await page.evaluate(() => sessionStorage.removeItem('image-api-key'));
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
 
     await page.locator('.key-reason', { hasText: 'Send an API key as "Authorization: Bearer <key>".' }).waitFor();
-    expect(await galleryItem(page, 'kept.png').count()).toBe(1);
+    expect(await app.api.db.collection('images.files').countDocuments({ filename: 'kept.png' })).toBe(1);
   });
 });

@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { connectDatabase } from '../../src/database/connect';
 import { ensureIndexes } from '../../src/database/open-database';
 import { createLifecycle, type Lifecycle } from '../../src/health/lifecycle';
+import type { NamedApiKey } from '../../src/http/api-keys';
 import type { HttpServerSettings } from '../../src/http/http-server';
 import { createImageRepository, type ImageRepository } from '../../src/images/image-repository';
 import { observeDatabaseCommands } from '../../src/observability/database-metrics';
@@ -20,6 +21,11 @@ export type TestConfig = AppDependencies['config'] & HttpServerSettings & Pick<C
 
 /** The defaults a server started with no settings would have, but no rate limits: their own tests set them. */
 export const defaultTestConfig: TestConfig = { ...loadConfig({}), uploadRateLimit: 0, apiKeyFailureLimit: 0 };
+
+/** Keys as API_KEYS lists them, named client-1, client-2 and so on. */
+export function namedKeys(...keys: readonly string[]): NamedApiKey[] {
+  return keys.map((key, index) => ({ name: `client-${index + 1}`, key, admin: false }));
+}
 
 export interface TestApp {
   /** The app as served: the lean read path in front of Express. */

@@ -1,6 +1,8 @@
 import type { Document } from 'mongodb';
 import { makeLargePng } from '../helpers/images';
 import { onlyUploadedImage, upload } from '../helpers/http';
+import request from 'supertest';
+import { ensureIndexes } from '../../src/database/open-database';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 import { ObjectId } from 'mongodb';
 
@@ -54,5 +56,25 @@ describe('the database serves the app queries from indexes', () => {
     const { pushedDown, plan } = planOf(explained);
     expect(pushedDown).toBe(true);
     expect(usesIndexOnly(plan, '_id_')).toBe(true);
+  });
+
+  test("when a key lists its images, then the owner-first index serves it on MongoDB, and our FerretDB filters the owner in memory, as the README says", async () => {
+    const files = api.db.collection(`${api.config.bucketName}.files`);
+    const ownerFirst = 'metadata.owner_1_uploadDate_-1__id_-1';
+
+    const indexes = (await files.indexes()).map((index) => index.name);
+    const explained = await files.find({ 'metadata.owner': 'alice' }).sort({ uploadDate: -1, _id: -1 }).limit(21).explain();
+
+    expect(indexes).toEqual(expect.arrayContaining(['uploadDate_-1__id_-1', ownerFirst]));
+    const { pushedDown, plan } = planOf(explained);
+    if ('filterPushdown' in explained) expect(pushedDown).toBe(false);
+    else expect(usesIndexOnly(plan, ownerFirst)).toBe(true);
+  });
+
+  test('when the indexes are ensured again, as each start of an instance does, then the database keeps answering', async () => {
+    await ensureIndexes(api.db, api.config.bucketName);
+    await ensureIndexes(api.db, api.config.bucketName);
+
+    expect((await request(api.app).get('/image')).status).toBe(200);
   });
 });

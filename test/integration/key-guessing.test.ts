@@ -3,7 +3,7 @@ import { expectMatchesContract } from '../helpers/contract';
 import { download, onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage } from '../helpers/images';
 import { expectProblem } from '../helpers/problem';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { namedKeys, startTestApp, type TestApp } from '../helpers/test-app';
 
 const KEY = 'the-right-key-0123456789';
 const WRONG = 'Bearer a-wrong-guess-0123456789';
@@ -12,7 +12,7 @@ const LIMIT = 2;
 let api: TestApp;
 
 beforeAll(async () => {
-  api = await startTestApp({ config: { apiKeys: [KEY], apiKeyFailureLimit: LIMIT, trustProxy: 1 } });
+  api = await startTestApp({ config: { apiKeys: namedKeys(KEY), apiKeyFailureLimit: LIMIT, trustProxy: 1 } });
 });
 
 afterAll(async () => {

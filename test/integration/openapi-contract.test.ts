@@ -2,7 +2,7 @@ import request, { type Response } from 'supertest';
 import { documentedOperations, expectMatchesContract, expressOperations } from '../helpers/contract';
 import { onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage, pngClaiming, svgWithScript } from '../helpers/images';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { namedKeys, startTestApp, type TestApp } from '../helpers/test-app';
 
 const KEY = 'contract-key-0123456789';
 
@@ -10,7 +10,7 @@ describe('the OpenAPI document', () => {
   let api: TestApp;
 
   beforeAll(async () => {
-    api = await startTestApp({ config: { apiKeys: [KEY], maxPixels: 1_000_000 } });
+    api = await startTestApp({ config: { apiKeys: namedKeys(KEY), maxPixels: 1_000_000 } });
   });
 
   afterAll(async () => {
@@ -63,8 +63,9 @@ describe('the OpenAPI document', () => {
     ['403', 'POST', '/image/upload', async () => upload(api.app, []).set('Authorization', 'Bearer not-the-key-0123456789')],
     ['413', 'POST', '/image/upload', async () => withKey(upload(api.app, [{ bytes: pngClaiming(5000, 5000, 1000), filename: 'big.png' }]))],
     ['415', 'POST', '/image/upload', async () => withKey(upload(api.app, [{ bytes: svgWithScript, filename: 'd.svg' }]))],
-    ['200', 'GET', '/image', async () => request(api.app).get('/image?limit=2')],
-    ['400', 'GET', '/image', async () => request(api.app).get('/image?limit=0')],
+    ['200', 'GET', '/image', async () => withKey(request(api.app).get('/image?limit=2'))],
+    ['400', 'GET', '/image', async () => withKey(request(api.app).get('/image?limit=0'))],
+    ['401', 'GET', '/image', async () => request(api.app).get('/image')],
     ['200', 'GET', '/image/{id}', async () => request(api.app).get(await storedImageUrl())],
     ['206', 'GET', '/image/{id}', async () => request(api.app).get(await storedImageUrl()).set('Range', 'bytes=0-9')],
     ['304', 'GET', '/image/{id}', async () => {
@@ -79,8 +80,9 @@ describe('the OpenAPI document', () => {
     ['416', 'GET', '/image/{id}', async () => request(api.app).get(await storedImageUrl()).set('Range', 'bytes=999999-')],
     ['200', 'HEAD', '/image/{id}', async () => request(api.app).head(await storedImageUrl())],
     ['204', 'OPTIONS', '/image/{id}', async () => request(api.app).options('/image/0123456789abcdef01234567')],
-    ['200', 'GET', '/image/{id}/info', async () => request(api.app).get(`${await storedImageUrl()}/info`)],
-    ['404', 'GET', '/image/{id}/info', async () => request(api.app).get('/image/0123456789abcdef01234567/info')],
+    ['200', 'GET', '/image/{id}/info', async () => withKey(request(api.app).get(`${await storedImageUrl()}/info`))],
+    ['404', 'GET', '/image/{id}/info', async () => withKey(request(api.app).get('/image/0123456789abcdef01234567/info'))],
+    ['401', 'GET', '/image/{id}/info', async () => request(api.app).get('/image/0123456789abcdef01234567/info')],
     ['204', 'DELETE', '/image/{id}', async () => withKey(request(api.app).delete(await storedImageUrl()))],
     ['404', 'DELETE', '/image/{id}', async () => withKey(request(api.app).delete('/image/0123456789abcdef01234567'))],
     ['401', 'DELETE', '/image/{id}', async () => request(api.app).delete('/image/0123456789abcdef01234567')],

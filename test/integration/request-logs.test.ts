@@ -2,7 +2,7 @@ import request from 'supertest';
 import { onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage } from '../helpers/images';
 import { captureLogs } from '../helpers/logs';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { namedKeys, startTestApp, type TestApp } from '../helpers/test-app';
 
 const KEY = 'request-log-key-0123456789';
 
@@ -12,7 +12,7 @@ describe('request ids and request logs', () => {
   let imageUrl: string;
 
   beforeAll(async () => {
-    api = await startTestApp({ config: { apiKeys: [KEY] }, logger: logs.logger });
+    api = await startTestApp({ config: { apiKeys: namedKeys(KEY) }, logger: logs.logger });
     const uploaded = await upload(api.app, [{ bytes: await makeImage('png'), filename: 'a.png' }]).set('Authorization', `Bearer ${KEY}`);
     imageUrl = onlyUploadedImage(uploaded).url;
   });
@@ -30,7 +30,8 @@ describe('request ids and request logs', () => {
     ['Express', () => `${imageUrl}/info`, 'info-read-1', 200, '/image/{id}/info'],
     ['an unknown route', () => '/nowhere?x=1', 'lost-1', 404, 'unmatched'],
   ])('when a request through %s carries X-Request-Id, then the answer returns it and one line logs the request', async (_, url, id, status, route) => {
-    const response = await request(api.app).get(url()).set('X-Request-Id', id);
+    // The key: an image's info answers only the key that uploaded it.
+    const response = await request(api.app).get(url()).set('X-Request-Id', id).set('Authorization', `Bearer ${KEY}`);
 
     expect(response.status).toBe(status);
     expect(response.headers['x-request-id']).toBe(id);

@@ -6,6 +6,7 @@ import { countChunks } from '../helpers/chunks';
 import { onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage, makeLargePng } from '../helpers/images';
 import { useListeningTestApp, type ListeningTestApp } from '../helpers/server';
+import { namedKeys } from '../helpers/test-app';
 import { answerOf, TUS_HEADERS, tusUpload } from '../helpers/tus';
 
 const KEY = 'resumable-key-0123456789';
@@ -28,7 +29,7 @@ function patch(running: ListeningTestApp, path: string, offset: number, bytes: B
 }
 
 describe('resumable uploads with API_KEYS and the upload rate limit', () => {
-  const running = useListeningTestApp({ config: { apiKeys: [KEY], uploadRateLimit: 2 } });
+  const running = useListeningTestApp({ config: { apiKeys: namedKeys(KEY), uploadRateLimit: 2 } });
   const withKey = { Authorization: `Bearer ${KEY}` };
 
   test('when a tus request has no key or a wrong one, then it is refused as multipart is, and with the key the upload goes through', async () => {

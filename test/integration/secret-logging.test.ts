@@ -2,7 +2,7 @@ import request from 'supertest';
 import { upload } from '../helpers/http';
 import { makeImage } from '../helpers/images';
 import { captureLogs } from '../helpers/logs';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { namedKeys, startTestApp, type TestApp } from '../helpers/test-app';
 
 const KEY = 'logged-never-0123456789';
 const WRONG_KEY = 'wrong-guess-0123456789';
@@ -11,7 +11,7 @@ const captured = captureLogs();
 let api: TestApp;
 
 beforeAll(async () => {
-  api = await startTestApp({ config: { apiKeys: [KEY], uploadRateLimit: 2 }, logger: captured.logger });
+  api = await startTestApp({ config: { apiKeys: namedKeys(KEY), uploadRateLimit: 2 }, logger: captured.logger });
 });
 
 afterAll(async () => {
@@ -66,7 +66,7 @@ describe('API keys in logs', () => {
 
     logger.info({ req: { headers: { authorization: `Bearer ${KEY}` } } }, 'a request');
     logger.info({ headers: { authorization: `Bearer ${KEY}` } }, 'some headers');
-    logger.info({ config: { apiKeys: [KEY] } }, 'the config');
+    logger.info({ config: { apiKeys: namedKeys(KEY) } }, 'the config');
 
     expect(output()).not.toContain(KEY);
     expect(output().match(/\[redacted\]/g)).toHaveLength(3);

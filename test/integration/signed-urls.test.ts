@@ -9,7 +9,7 @@ import { expectMatchesContract } from '../helpers/contract';
 import { download, onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage } from '../helpers/images';
 import { expectProblem } from '../helpers/problem';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { namedKeys, startTestApp, type TestApp } from '../helpers/test-app';
 
 const SIGNING_KEY = 'signing-key-0123456789abcdef-0123456789';
 const API_KEY = 'api-key-for-signing-0123456789';
@@ -17,7 +17,7 @@ const API_KEY = 'api-key-for-signing-0123456789';
 let api: TestApp;
 
 beforeAll(async () => {
-  api = await startTestApp({ config: { signingKey: SIGNING_KEY, apiKeys: [API_KEY], variantSizes: [64] } });
+  api = await startTestApp({ config: { signingKey: SIGNING_KEY, apiKeys: namedKeys(API_KEY), variantSizes: [64] } });
 });
 
 afterAll(async () => {

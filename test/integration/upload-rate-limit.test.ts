@@ -2,7 +2,7 @@ import request, { type Response } from 'supertest';
 import { download, onlyUploadedImage, upload, type UploadedImage } from '../helpers/http';
 import { makeImage } from '../helpers/images';
 import { expectProblem } from '../helpers/problem';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { namedKeys, startTestApp, type TestApp } from '../helpers/test-app';
 
 const LIMIT = 2;
 /** One key for each test that needs one, so that no test uses up another's limit. */
@@ -49,7 +49,7 @@ function useApp(config: Partial<TestApp['config']>): () => TestApp {
 }
 
 describe('upload rate limit with API keys', () => {
-  const api = useApp({ apiKeys: KEYS });
+  const api = useApp({ apiKeys: namedKeys(...KEYS) });
 
   test('when a client uploads, then the answer carries the draft-8 RateLimit and RateLimit-Policy headers', async () => {
     const response = await uploadAs(api(), { key: KEYS[0] ?? '' });

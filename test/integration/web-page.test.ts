@@ -5,7 +5,7 @@ import { problemResponder, routeNotFound } from '../../src/errors/problem-respon
 import { createPageRouter } from '../../src/page/page-router';
 import { onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage } from '../helpers/images';
-import { startTestApp, type TestApp } from '../helpers/test-app';
+import { namedKeys, startTestApp, type TestApp } from '../helpers/test-app';
 
 const KEY = 'settings-key-0123456789';
 
@@ -13,7 +13,7 @@ describe('the web page as served', () => {
   let api: TestApp;
 
   beforeAll(async () => {
-    api = await startTestApp({ config: { apiKeys: [KEY], variantSizes: [100, 200] } });
+    api = await startTestApp({ config: { apiKeys: namedKeys(KEY), variantSizes: [100, 200] } });
   });
 
   afterAll(async () => {
@@ -47,7 +47,7 @@ describe('the web page as served', () => {
     const image = onlyUploadedImage(await upload(api.app, [{ bytes: await makeImage('png'), filename: 'a.png' }]).set('Authorization', `Bearer ${KEY}`));
 
     for (const path of ['/image', image.url, `${image.url}/info`]) {
-      const response = await request(api.app).get(path);
+      const response = await request(api.app).get(path).set('Authorization', `Bearer ${KEY}`);
       expect(response.status).toBe(200);
       expect(response.headers['access-control-allow-origin']).toBe('*');
       expect(response.headers['content-security-policy']).toBeUndefined();

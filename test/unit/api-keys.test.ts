@@ -5,13 +5,30 @@ const FIRST_KEY = 'first-key-0123456789';
 const SECOND_KEY = 'second-key-abcdefghij';
 
 describe('createApiKeys', () => {
-  const keys = createApiKeys([FIRST_KEY, SECOND_KEY]);
+  const keys = createApiKeys([
+    { name: 'first', key: FIRST_KEY, admin: false },
+    { name: 'ops', key: SECOND_KEY, admin: true },
+  ]);
 
-  test.each([FIRST_KEY, SECOND_KEY])('when the bearer token is the configured key %p, then it is valid', (key) => {
+  test.each([
+    [FIRST_KEY, { owner: 'first', admin: false }],
+    [SECOND_KEY, { owner: 'ops', admin: true }],
+  ])('when the bearer token is the configured key %p, then it is valid and names its holder', (key, caller) => {
     expect(keys.verify(`Bearer ${key}`)).toEqual({
       outcome: 'valid',
       clientId: createHash('sha256').update(key).digest('hex'),
+      caller,
     });
+    expect(keys.callerOf(`Bearer ${key}`)).toEqual(caller);
+  });
+
+  test('when no key is configured, then every caller is anyone, who may touch everything', () => {
+    expect(createApiKeys([]).callerOf(undefined)).toEqual({ owner: undefined, admin: true });
+  });
+
+  test('when a request without a valid key asks who sent it, then that fails rather than opening the route', () => {
+    expect(() => keys.callerOf(undefined)).toThrow();
+    expect(() => keys.callerOf('Bearer wrong-key-0123456789')).toThrow();
   });
 
   test('when the scheme is written in another case, then the key is still valid', () => {

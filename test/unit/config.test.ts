@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from '../../src/config';
+import { derivedKeyName } from '../../src/http/api-keys';
 
 describe('loadConfig', () => {
   test('when nothing is set, then every setting has its documented default', () => {
@@ -53,11 +54,39 @@ describe('loadConfig', () => {
     });
   });
 
-  test('when API_KEYS lists keys, then they are kept as a frozen list without spaces or repeats', () => {
+  test('when API_KEYS lists bare keys, then they are kept as a frozen list without spaces or repeats, named after their hash', () => {
     const config = loadConfig({ API_KEYS: 'first-key-0123456789 , second-key-abcdefghij,first-key-0123456789' });
 
-    expect(config.apiKeys).toEqual(['first-key-0123456789', 'second-key-abcdefghij']);
+    expect(config.apiKeys).toEqual([
+      { name: derivedKeyName('first-key-0123456789'), key: 'first-key-0123456789', admin: false },
+      { name: derivedKeyName('second-key-abcdefghij'), key: 'second-key-abcdefghij', admin: false },
+    ]);
+    expect(config.apiKeys.map(({ name }) => name)).toEqual([expect.stringMatching(/^key-[0-9a-f]{12}$/), expect.stringMatching(/^key-[0-9a-f]{12}$/)]);
     expect(Object.isFrozen(config.apiKeys)).toBe(true);
+  });
+
+  test('when API_KEYS names its keys and ADMIN_API_KEYS lists more, then each key keeps its name, and one name may hold two keys', () => {
+    const config = loadConfig({
+      API_KEYS: 'alice:first-key-0123456789,alice:rotated-key-0123456789,bob:second-key-abcdefghij',
+      ADMIN_API_KEYS: 'ops:admin-key-0123456789',
+    });
+
+    expect(config.apiKeys).toEqual([
+      { name: 'alice', key: 'first-key-0123456789', admin: false },
+      { name: 'alice', key: 'rotated-key-0123456789', admin: false },
+      { name: 'bob', key: 'second-key-abcdefghij', admin: false },
+      { name: 'ops', key: 'admin-key-0123456789', admin: true },
+    ]);
+  });
+
+  test.each([
+    ['one key under two names', { API_KEYS: 'alice:first-key-0123456789,bob:first-key-0123456789' }],
+    ['a key both in API_KEYS and ADMIN_API_KEYS', { API_KEYS: 'first-key-0123456789', ADMIN_API_KEYS: 'first-key-0123456789' }],
+  ])('when there is %s, then start-up stops without printing the key', (_, environment) => {
+    const load = () => loadConfig(environment);
+
+    expect(load).toThrow('Invalid configuration: API_KEYS must not give one key two names, nor list a key of ADMIN_API_KEYS');
+    expect(load).not.toThrow('first-key-0123456789');
   });
 
   test('when VARIANT_SIZES and PRESETS are set, then sizes are sorted without repeats and presets parsed', () => {
@@ -98,6 +127,7 @@ describe('loadConfig', () => {
     ['a key with a space', 'first-key-0123456789,second key abcdefghij', 'key 2 of 2'],
     ['an empty key', 'first-key-0123456789,,second-key-abcdefghij', 'key 2 of 3'],
     ['a key with a non-ASCII character', 'clé-secrète-0123456789', 'key 1 of 1'],
+    ['a name with a key too short', 'alice:short-key', 'key 1 of 1'],
   ])('when API_KEYS has %s, then start-up stops naming the key by position, never by value', (_, value, position) => {
     const load = () => loadConfig({ API_KEYS: value });
 

@@ -55,8 +55,11 @@ async function problemOf(response: Response): Promise<ApiProblem> {
   return new ApiProblem(response.status, detail ?? `The server answered ${response.status} ${response.statusText}.`);
 }
 
-async function json<T>(path: string): Promise<T> {
-  const response = await fetch(path, { headers: { Accept: 'application/json' } });
+/** Headers for a request that may need the API key: the key when one is saved. */
+export type Authorization = Readonly<Record<string, string>>;
+
+async function json<T>(path: string, authorization: Authorization = {}): Promise<T> {
+  const response = await fetch(path, { headers: { Accept: 'application/json', ...authorization } });
   if (!response.ok) throw await problemOf(response);
   return (await response.json()) as T;
 }
@@ -67,17 +70,18 @@ export function fetchSettings(): Promise<ClientSettings> {
   return json<ClientSettings>('/client-settings');
 }
 
-export function fetchImages(cursor: string | null): Promise<ImagePage> {
+/** With API_KEYS, the images of the key given: the listing needs it. */
+export function fetchImages(cursor: string | null, authorization: Authorization): Promise<ImagePage> {
   const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (cursor !== null) query.set('cursor', cursor);
-  return json<ImagePage>(`/image?${query.toString()}`);
+  return json<ImagePage>(`/image?${query.toString()}`, authorization);
 }
 
-export function fetchInfo(id: string): Promise<ImageInfo> {
-  return json<ImageInfo>(`/image/${encodeURIComponent(id)}/info`);
+export function fetchInfo(id: string, authorization: Authorization): Promise<ImageInfo> {
+  return json<ImageInfo>(`/image/${encodeURIComponent(id)}/info`, authorization);
 }
 
-export async function deleteImage(id: string, headers: Readonly<Record<string, string>>): Promise<void> {
+export async function deleteImage(id: string, headers: Authorization): Promise<void> {
   const response = await fetch(`/image/${encodeURIComponent(id)}`, { method: 'DELETE', headers });
   if (!response.ok) throw await problemOf(response);
 }

@@ -1,4 +1,4 @@
-import { fetchImages, type ClientSettings, type ImageInfo } from './api';
+import { fetchImages, type Authorization, type ClientSettings, type ImageInfo } from './api';
 import { element } from './dom';
 import { fallbackWidth, srcsetOf, variantUrl, variantWidths } from './srcset';
 
@@ -12,6 +12,8 @@ export interface GalleryParts {
   readonly status: HTMLElement;
   readonly more: HTMLButtonElement;
   readonly settings: ClientSettings;
+  /** The saved key's header, if any: with API_KEYS, the gallery shows that key's images. */
+  readonly authorization: () => Authorization | undefined;
   readonly open: (image: ImageInfo) => void;
 }
 
@@ -44,7 +46,7 @@ function thumbnail(image: ImageInfo, settings: ClientSettings): HTMLElement {
   return element('img', { attributes });
 }
 
-export function createGallery({ list, empty, status, more, settings, open }: GalleryParts): Gallery {
+export function createGallery({ list, empty, status, more, settings, authorization, open }: GalleryParts): Gallery {
   let cursor: string | null = null;
   // A reload started later wins over a page still arriving from an earlier one.
   let generation = 0;
@@ -68,9 +70,17 @@ export function createGallery({ list, empty, status, more, settings, open }: Gal
 
   const load = async (from: string | null, replace: boolean) => {
     const mine = ++generation;
+    const headers = authorization();
+    if (headers === undefined) {
+      list.replaceChildren();
+      more.hidden = true;
+      empty.hidden = true;
+      status.textContent = 'Your images show here once you give your API key.';
+      return;
+    }
     status.textContent = 'Loading…';
     try {
-      const page = await fetchImages(from);
+      const page = await fetchImages(from, headers);
       if (mine !== generation) return;
       if (replace) list.replaceChildren();
       append(page.images);

@@ -97,7 +97,7 @@ export function createImageDialog({ dialog, settings, apiKey, onDeleted }: Image
       );
       dialog.showModal();
       // The listing may be a while old: the info is asked again, and shown as it is now.
-      fetchInfo(image.id).then(show, (error: unknown) => {
+      fetchInfo(image.id, apiKey.authorization()).then(show, (error: unknown) => {
         status.textContent = error instanceof Error ? error.message : String(error);
       });
     },

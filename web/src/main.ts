@@ -14,10 +14,14 @@ function start(settings: ClientSettings): void {
     status: required('gallery-status', HTMLElement),
     more: required('load-more', HTMLButtonElement),
     settings,
+    // Without a key where one is needed, there is nobody whose images to show.
+    authorization: () => (settings.apiKeyRequired && !apiKey.hasKey() ? undefined : apiKey.authorization()),
     open: (image) => dialog.open(image),
   });
   const apiKey = createApiKeyPrompt(required('key-form', HTMLFormElement), (hasKey) => {
     uploader.setEnabled(!settings.apiKeyRequired || hasKey);
+    // Each key sees its own images.
+    if (settings.apiKeyRequired) void gallery.reload();
   });
   const dialog = createImageDialog({
     dialog: required('image-dialog', HTMLDialogElement),
@@ -40,9 +44,11 @@ function start(settings: ClientSettings): void {
     },
   });
   if (settings.apiKeyRequired) {
-    apiKey.ask('This server needs an API key to upload and delete images.');
+    // Asking shows the key's state, which loads the gallery of a key already saved in this tab.
+    apiKey.ask('This server needs an API key to upload, see and delete your images.');
+  } else {
+    void gallery.reload();
   }
-  void gallery.reload();
 }
 
 fetchSettings().then(start, (error: unknown) => {
