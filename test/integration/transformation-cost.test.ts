@@ -86,7 +86,7 @@ describe('limits of one client and of one variant', () => {
     api = await startTestApp({
       config: {
         signingKey: SIGNING_KEY,
-        apiKeys: API_KEYS,
+        apiKeys: API_KEYS.map((key, index) => ({ name: `client-${index}`, key, admin: false })),
         transformConcurrency: 1,
         transformQueue: 10,
         transformQueuePerClient: 2,
