@@ -400,3 +400,22 @@ func TestCommandsWithoutAFilter(t *testing.T) {
 		t.Errorf("count after the commands: %d", n)
 	}
 }
+
+// TestCreatingExistingIndexesAgain creates two indexes in one command twice, as every start of
+// image-api after the first does: FerretDB 1.24 panicked on the second.
+func TestCreatingExistingIndexesAgain(t *testing.T) {
+	db, _ := startServer(t)
+	ctx := context.Background()
+	models := []mongo.IndexModel{{Keys: bson.D{{Key: "c", Value: -1}}}, {Keys: bson.D{{Key: "d", Value: 1}}}}
+
+	for range 2 {
+		if _, err := db.Collection("twice").Indexes().CreateMany(ctx, models); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	specs := must(db.Collection("twice").Indexes().ListSpecifications(ctx))
+	if len(specs) != 3 {
+		t.Errorf("%d indexes after creating two twice", len(specs))
+	}
+}
