@@ -3,12 +3,15 @@ import { ipKeyGenerator, rateLimit, type AugmentedRequest, type Logger as RateLi
 import { AppError } from '../errors/app-error';
 import type { Logger } from '../logger';
 import type { ApiKeys } from './api-keys';
+import { createClientIdentifier } from './client-identity';
 
 export const WINDOW_MS = 60_000;
 
 export interface UploadRateLimitOptions {
   /** Uploads per client per minute; 0 turns the limit off. */
   readonly uploadRateLimit: number;
+  /** Proxies in front of the API, whose X-Forwarded-For names the client's address. */
+  readonly trustProxy: number;
   readonly logger: Logger;
 }
 
@@ -18,12 +21,6 @@ export interface UploadRateLimitOptions {
  */
 export function addressKey(req: Request): string {
   return `ip:${ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`;
-}
-
-/** A client with a valid key is counted by its key, wherever it connects from; any other request by its address. */
-function clientKey(req: Request, apiKeys: ApiKeys): string {
-  const verdict = apiKeys.verify(req.headers.authorization);
-  return verdict.outcome === 'valid' ? `key:${verdict.clientId}` : addressKey(req);
 }
 
 /** Whole seconds until `time`, at least 1: what Retry-After says. */
@@ -48,13 +45,15 @@ export function rateLimitLogger(logger: Logger): RateLimitLogger {
 export function createUploadRateLimit(apiKeys: ApiKeys, options: UploadRateLimitOptions): RequestHandler {
   if (options.uploadRateLimit === 0) return (_req, _res, next) => next();
   const { logger } = options;
+  // Clients are told apart as for the transformation queue's shares: by key, else by address.
+  const clientOf = createClientIdentifier(apiKeys, options.trustProxy);
   return rateLimit({
     windowMs: WINDOW_MS,
     limit: options.uploadRateLimit,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     identifier: 'uploads',
-    keyGenerator: (req) => clientKey(req, apiKeys),
+    keyGenerator: clientOf,
     handler: (req, _res, next) => {
       const retryAfter = secondsUntil((req as AugmentedRequest).rateLimit?.resetTime);
       next(
