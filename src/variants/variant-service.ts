@@ -102,8 +102,8 @@ export function createVariantService(repository: VariantRepository, options: Var
 
   /**
    * The file is complete before it is claimed, so a claimed variant is always readable; the
-   * file that loses the claim is removed and the winner answered instead. The winner made here
-   * is cached with its bytes, so its first answer is sent from memory.
+   * file that loses the claim is removed and the winner answered instead, from the bytes made
+   * here, which are cached as the winner's.
    */
   async function store(
     original: ImageRecord,
@@ -117,15 +117,13 @@ export function createVariantService(repository: VariantRepository, options: Var
       const { contentType } = OUTPUT_FORMATS[format];
       upload = repository.openUpload({ originalId: original.id, params, filename: variantFilename(original, transformation), contentType });
       await pipeline(Readable.from([variant.bytes]), upload.stream);
-      const stored = await upload.claim({
-        width: variant.width,
-        height: variant.height,
-        sha256: createHash('sha256').update(variant.bytes).digest('hex'),
-        entityTag: variantEntityTag(original, params),
-      });
+      const sha256 = createHash('sha256').update(variant.bytes).digest('hex');
+      const stored = await upload.claim({ width: variant.width, height: variant.height, sha256, entityTag: variantEntityTag(original, params) });
       const outcome = stored.fileId === upload.fileId ? 'stored' : 'duplicate';
-      if (outcome === 'stored') cache.setBody(stored.id, variant.bytes);
-      else await removeQuietly(upload.fileId);
+      // The winner's bytes are these bytes (one key, one result), so this answer is sent from
+      // memory even when another instance's MAX_VARIANTS_PER_IMAGE removes the stored copy meanwhile.
+      if (stored.sha256 === sha256) cache.setBody(stored.id, variant.bytes);
+      if (outcome === 'duplicate') await removeQuietly(upload.fileId);
       onTransformation(format, outcome);
       return { stored, made: outcome === 'stored' };
     } catch (error) {
