@@ -1,35 +1,36 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import type { Db } from 'mongodb';
-import type { Config } from './config';
-import { createApiKeyGuard } from './http/api-key-guard';
-import { createApiKeys } from './http/api-keys';
-import { createClientIdentifier } from './http/client-identity';
-import { malformedPath, NOSNIFF, problemResponder, routeNotFound, sendProblem } from './errors/problem-responder';
-import { createImageCache } from './images/image-cache';
+import type { Config } from './config/config';
+import { createApiKeyGuard } from './access/api-key-guard';
+import { createApiKeys } from './access/api-keys';
+import { createClientIdentifier } from './access/client-identity';
+import { malformedPath, NOSNIFF, problemResponder, routeNotFound, sendProblem } from './http/problem-responder';
+import { createImageCache } from './storage/image-cache';
 import { createImageCatalog } from './images/image-catalog';
-import { createImageReadHandler, type ImageReadHandler } from './images/image-read-handler';
-import { createImageReader } from './images/image-reader';
-import type { ImageRepository } from './images/image-repository';
+import { createImageReadHandler, type ImageReadHandler } from './delivery/image-read-handler';
+import { createImageReader } from './storage/image-reader';
+import type { ImageRepository } from './storage/image-repository';
 import { createImageRouter } from './images/image-router';
-import { createImageService } from './images/image-service';
-import { createUrlSigner } from './images/read-url-signature';
-import type { Logger } from './logger';
+import { createImageService } from './uploads/image-service';
+import { createUrlSigner } from './delivery/read-url-signature';
+import type { Logger } from './core/logger';
 import { createHealthRouter } from './health/health-router';
 import type { Lifecycle } from './health/lifecycle';
 import type { Metrics } from './observability/metrics';
+import { routeOf } from './openapi/route-of';
 import { createRequestObserver, REQUEST_ID_HEADER, type RequestObserver } from './observability/request-observer';
 import { createDocsRouter } from './openapi/docs-router';
 import { createClientSettingsRouter } from './page/client-settings';
 import { createPageRouter } from './page/page-router';
-import type { VariantRepository } from './variants/variant-repository';
+import type { VariantRepository } from './storage/variant-repository';
 import { createClientShares } from './variants/client-shares';
 import { createTransformationLimiter } from './variants/transformation-limiter';
 import { createOriginalSources } from './variants/original-sources';
 import { createVariantService } from './variants/variant-service';
-import { createResumableUploads } from './resumable/resumable-uploads';
-import { createResumableRouter, RESUMABLE_PATH } from './resumable/tus-router';
-import { createUploadStateRepository } from './resumable/upload-state-repository';
+import { createResumableUploads } from './uploads/resumable/resumable-uploads';
+import { createResumableRouter, RESUMABLE_PATH } from './uploads/resumable/tus-router';
+import { createUploadStateRepository } from './storage/upload-state-repository';
 
 export interface AppDependencies {
   readonly config: Pick<
@@ -128,7 +129,7 @@ function buildParts(
     expirySeconds: config.resumableExpirySeconds,
   });
 
-  const observe = createRequestObserver(logger, metrics);
+  const observe = createRequestObserver(logger, metrics, routeOf);
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');

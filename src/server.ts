@@ -4,20 +4,21 @@ import dotenv from 'dotenv';
 import { createApp } from './app';
 import { metricsOfTheCluster } from './cluster/cluster-metrics';
 import { runPrimary } from './cluster/primary';
-import { ConfigError, loadConfig, type Config } from './config';
+import { loadConfig, type Config } from './config/config';
+import { ConfigError } from './core/config-error';
 import { NoEmbeddedDatabaseError } from './database/embedded-database';
-import { openDatabase } from './database/open-database';
-import { settledWithin } from './deadline';
+import { openDatabase } from './storage/open-database';
+import { settledWithin } from './core/deadline';
 import { createLifecycle } from './health/lifecycle';
 import { watchConnectionsForDrain, type ConnectionDrain } from './http/connection-drain';
 import { createHttpServer } from './http/http-server';
-import { createImageRepository } from './images/image-repository';
+import { createImageRepository } from './storage/image-repository';
 import type { RunningSweeper } from './maintenance/periodic-sweep';
 import { observeDatabaseCommands } from './observability/database-metrics';
 import { createMetrics } from './observability/metrics';
-import { createLogger, type Logger } from './logger';
+import { createLogger, type Logger } from './core/logger';
 import { startSweeps } from './maintenance/sweeps';
-import { createVariantRepository } from './variants/variant-repository';
+import { createVariantRepository } from './storage/variant-repository';
 
 /**
  * After the requests in flight are cut off, the longest their cleanup (and a sweep under way)

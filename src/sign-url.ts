@@ -1,8 +1,9 @@
 import dotenv from 'dotenv';
-import { ConfigError, loadConfig } from './config';
-import { AppError } from './errors/app-error';
-import { parseImageId } from './images/image-schemas';
-import { createUrlSigner } from './images/read-url-signature';
+import { loadConfig } from './config/config';
+import { ConfigError } from './core/config-error';
+import { AppError } from './core/app-error';
+import { parseImageId } from './core/image-id';
+import { createUrlSigner } from './delivery/read-url-signature';
 
 const USAGE = 'usage: npm run sign -- <image id> [query such as "w=300&format=webp"] [seconds valid]';
 

@@ -1,7 +1,7 @@
 import dotenv from 'dotenv';
-import { loadConfig } from '../src/config';
+import { loadConfig } from '../src/config/config';
 import { buildFerretDb, builtFerretDb, goIsInstalled } from '../src/database/ferretdb';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/core/logger';
 
 /**
  * npm run build:ferretdb, which npm install runs too (tools/prepare.sh): builds our FerretDB

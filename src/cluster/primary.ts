@@ -1,13 +1,13 @@
 import cluster, { type Worker } from 'node:cluster';
 import { once } from 'node:events';
-import type { Config } from '../config';
-import { openDatabase } from '../database/open-database';
-import { settledWithin } from '../deadline';
-import { createImageRepository } from '../images/image-repository';
-import type { Logger } from '../logger';
+import type { Config } from '../config/config';
+import { openDatabase } from '../storage/open-database';
+import { settledWithin } from '../core/deadline';
+import { createImageRepository } from '../storage/image-repository';
+import type { Logger } from '../core/logger';
 import { startSweeps } from '../maintenance/sweeps';
-import { restartDelayMs, type RestartBackOff } from '../restart-delay';
-import { createVariantRepository } from '../variants/variant-repository';
+import { restartDelayMs, type RestartBackOff } from '../core/restart-delay';
+import { createVariantRepository } from '../storage/variant-repository';
 import { answerClusterMetricsRequests } from './cluster-metrics';
 
 /** Past each worker's own SHUTDOWN_TIMEOUT and cleanup, how long the primary waits before killing it. */

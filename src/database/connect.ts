@@ -1,9 +1,12 @@
 import mongoose, { type Connection } from 'mongoose';
-import type { Db } from 'mongodb';
-import type { Config } from '../config';
+import type { Db, ReadPreferenceMode } from 'mongodb';
 import { isDatabaseUnavailable } from './database-errors';
 
-export type DatabaseSettings = Pick<Config, 'mongodbTimeoutMs' | 'writeConcern' | 'readPreference'>;
+export interface DatabaseSettings {
+  readonly mongodbTimeoutMs: number;
+  readonly writeConcern: 'majority' | number;
+  readonly readPreference: ReadPreferenceMode;
+}
 
 export interface DatabaseConnection {
   readonly connection: Connection;

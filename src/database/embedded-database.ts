@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { DryMongoBinary, MongoBinary, MongoMemoryServer } from 'mongodb-memory-server';
-import type { Logger } from '../logger';
+import type { Logger } from '../core/logger';
 import { canRunFerretDb, startFerretDb } from './ferretdb';
 import { findFreePort } from './ports';
 

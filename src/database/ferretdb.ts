@@ -4,8 +4,8 @@ import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync 
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Logger } from '../logger';
-import { restartDelayMs, type RestartBackOff } from '../restart-delay';
+import type { Logger } from '../core/logger';
+import { restartDelayMs, type RestartBackOff } from '../core/restart-delay';
 import { waitForPort } from './ports';
 
 const projectRoot = path.resolve(__dirname, '..', '..');

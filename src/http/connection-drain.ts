@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { settledWithin } from '../deadline';
+import { settledWithin } from '../core/deadline';
 import { latestResponses } from './latest-responses';
 
 export interface DrainOutcome {

@@ -1,11 +1,13 @@
 import { createServer, STATUS_CODES, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Config } from '../config';
-import { AppError } from '../errors/app-error';
-import { NOSNIFF, problemBody } from '../errors/problem-responder';
+import { AppError } from '../core/app-error';
+import { NOSNIFF, problemBody } from './problem-responder';
 import { latestResponses } from './latest-responses';
 
-export type HttpServerSettings = Pick<Config, 'headersTimeoutSeconds' | 'requestTimeoutSeconds'>;
+export interface HttpServerSettings {
+  readonly headersTimeoutSeconds: number;
+  readonly requestTimeoutSeconds: number;
+}
 
 /** What Node reports through 'clientError', as our catalogue names it. */
 function toClientProblem(error: NodeJS.ErrnoException): AppError {

@@ -1,5 +1,5 @@
 import express, { type Request, type RequestHandler } from 'express';
-import { AppError } from '../errors/app-error';
+import { AppError } from '../core/app-error';
 
 /** The rest of a refused body will not be read: the connection closes rather than drain it. */
 const UNREAD_BODY = { headers: { Connection: 'close' } } as const;

@@ -1,9 +1,9 @@
-import { mayTouch, type Caller } from '../caller';
-import { AppError } from '../errors/app-error';
-import type { StoredVariant, VariantPosition, VariantRepository } from '../variants/variant-repository';
-import type { ImageCache } from './image-cache';
-import type { ImageReader } from './image-reader';
-import type { ImageRecord, ImageRepository, ListPosition } from './image-repository';
+import { mayTouch, type Caller } from '../core/caller';
+import { AppError } from '../core/app-error';
+import type { StoredVariant, VariantPosition, VariantRepository } from '../storage/variant-repository';
+import type { ImageCache } from '../storage/image-cache';
+import type { ImageReader } from '../storage/image-reader';
+import type { ImageRecord, ImageRepository, ListPosition } from '../storage/image-repository';
 
 export interface ImagePage {
   readonly images: readonly ImageRecord[];

@@ -1,15 +1,16 @@
 import { Router, type Request } from 'express';
-import { AppError } from '../errors/app-error';
-import type { ApiKeyAccess } from '../http/api-key-guard';
-import { corsPreflightHeaders, corsReadHeaders, type CorsOrigins } from '../http/cors';
+import { AppError } from '../core/app-error';
+import type { ApiKeyAccess } from '../access/api-key-guard';
+import { corsPreflightHeaders, corsReadHeaders, type CorsOrigins } from '../access/cors';
 import { jsonBody } from '../http/json-body';
-import { createUploadRateLimit, type UploadRateLimitOptions } from '../http/upload-rate-limit';
+import { createUploadRateLimit, type UploadRateLimitOptions } from '../access/upload-rate-limit';
 import type { ImageCatalog } from './image-catalog';
-import type { ImageReadHandler } from './image-read-handler';
-import { encodeCursor, parseImageId, parseListQuery, parseSignRequest, parseVariantPageQuery, toImageDetails, toImageInfo } from './image-schemas';
-import type { ImageService, StoredImage } from './image-service';
-import type { UrlSigner } from './read-url-signature';
-import { createUploadMiddleware, UPLOAD_FIELD, type UploadOptions } from './upload-middleware';
+import type { ImageReadHandler } from '../delivery/image-read-handler';
+import { parseImageId } from '../core/image-id';
+import { encodeCursor, parseListQuery, parseSignRequest, parseVariantPageQuery, toImageDetails, toImageInfo } from './image-schemas';
+import type { ImageService, StoredImage } from '../uploads/image-service';
+import type { UrlSigner } from '../delivery/read-url-signature';
+import { createUploadMiddleware, UPLOAD_FIELD, type UploadOptions } from '../uploads/multipart/upload-middleware';
 
 export interface ImageRouterOptions extends UploadOptions, UploadRateLimitOptions {
   readonly corsOrigins: CorsOrigins;

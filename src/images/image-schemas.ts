@@ -1,24 +1,9 @@
 import { z } from 'zod';
-import { AppError } from '../errors/app-error';
+import { AppError } from '../core/app-error';
 import type { ImageDetails } from './image-catalog';
-import type { VariantPosition } from '../variants/variant-repository';
-import type { ImageRecord, ListPosition } from './image-repository';
-
-/** The 24 hex digits of a MongoDB ObjectId. A plain pattern: this runs on every read. */
-const IMAGE_ID = /^[0-9a-f]{24}$/i;
-
-/** The start of what the client sent, enough to recognise it without echoing a flood back. */
-function quoteStart(value: string): string {
-  const shown = Array.from(value).slice(0, 40).join('');
-  return shown.length < value.length ? `"${shown}…"` : `"${value}"`;
-}
-
-export function parseImageId(value: string): string {
-  if (!IMAGE_ID.test(value)) {
-    throw new AppError('invalid-id', `${quoteStart(value)} is not an image id: ids are 24 hexadecimal digits.`);
-  }
-  return value.toLowerCase();
-}
+import type { VariantPosition } from '../storage/variant-repository';
+import type { ImageRecord, ListPosition } from '../storage/image-repository';
+import { IMAGE_ID } from '../core/image-id';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;

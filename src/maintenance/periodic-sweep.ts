@@ -1,5 +1,5 @@
 import { isDatabaseUnavailable } from '../database/database-errors';
-import type { Logger } from '../logger';
+import type { Logger } from '../core/logger';
 
 export interface RunningSweeper {
   /** Stops the schedule, and a sweep under way at its next check; resolves once that sweep has ended. */

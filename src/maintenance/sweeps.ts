@@ -1,9 +1,8 @@
-import type { Config } from '../config';
-import type { ImageRepository } from '../images/image-repository';
-import { createOrphanSweeper } from '../images/orphan-sweeper';
-import type { Logger } from '../logger';
-import type { VariantRepository } from '../variants/variant-repository';
-import { createVariantSweeper } from '../variants/variant-sweeper';
+import type { ImageRepository } from '../storage/image-repository';
+import { createOrphanSweeper } from './orphan-sweeper';
+import type { Logger } from '../core/logger';
+import type { VariantRepository } from '../storage/variant-repository';
+import { createVariantSweeper } from './variant-sweeper';
 import type { RunningSweeper } from './periodic-sweep';
 
 export interface SweptRepositories {
@@ -14,7 +13,7 @@ export interface SweptRepositories {
 /** The sweeps one process of an instance runs: what uploads and variant makers left behind. */
 export function startSweeps(
   { repository, variantRepository }: SweptRepositories,
-  config: Pick<Config, 'orphanGraceSeconds' | 'orphanSweepIntervalSeconds'>,
+  config: { readonly orphanGraceSeconds: number; readonly orphanSweepIntervalSeconds: number },
   logger: Logger,
 ): RunningSweeper {
   const schedule = { logger, graceSeconds: config.orphanGraceSeconds, intervalSeconds: config.orphanSweepIntervalSeconds };

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { problemCodeOf } from '../errors/problem-responder';
-import { redactUrl, type Logger } from '../logger';
+import { problemCodeOf } from '../http/problem-responder';
+import { redactUrl, type Logger } from '../core/logger';
 import type { Metrics, UploadOutcome } from './metrics';
-import { routeOf } from './route-of';
 
 /** Ids from a proxy or client are kept when they are short and plain, so they cannot forge log lines. */
 const CLIENT_REQUEST_ID = /^[\w.:@-]{1,128}$/;
@@ -90,7 +89,10 @@ function countUploadOutcome(metrics: Metrics, res: ServerResponse, route: string
  * `req` or `res` (new properties on Node's own objects slow every request after), no logger is
  * made per request, and a line below the log level costs nothing to build.
  */
-export function createRequestObserver(logger: Logger, metrics: Metrics): RequestObserver {
+/** The bounded label a request's path is counted under, whatever paths clients make up. */
+export type RouteLabeller = (url: string) => string;
+
+export function createRequestObserver(logger: Logger, metrics: Metrics, routeOf: RouteLabeller): RequestObserver {
   function record(res: ServerResponse, exchange: Exchange): void {
     const { req } = res;
     const elapsed = process.hrtime.bigint() - exchange.startedAt;

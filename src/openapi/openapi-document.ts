@@ -1,4 +1,4 @@
-import { errorCatalog, type ErrorCode } from '../errors/app-error';
+import { errorCatalog, type ErrorCode } from '../core/app-error';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../images/image-schemas';
 import { FITS, MAX_DIMENSION, NAMED_FORMATS } from '../variants/transformation';
 

@@ -1,12 +1,15 @@
 import { Router } from 'express';
-import type { Config } from '../config';
-import { imageTypes } from '../images/image-inspection';
+import type { NamedApiKey } from '../access/api-keys';
+import { imageTypes, type ImageType } from '../media/image-inspection';
 import type { ClientSettings } from './client-settings-contract';
 
-export type ClientSettingsConfig = Pick<
-  Config,
-  'apiKeys' | 'maxFileSize' | 'allowedTypes' | 'variantSizes' | 'requireSignedUrls'
->;
+export interface ClientSettingsConfig {
+  readonly apiKeys: readonly NamedApiKey[];
+  readonly maxFileSize: number;
+  readonly allowedTypes: readonly ImageType[];
+  readonly variantSizes: readonly number[];
+  readonly requireSignedUrls: boolean;
+}
 
 export function clientSettingsOf(config: ClientSettingsConfig): ClientSettings {
   return Object.freeze({

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import express, { Router } from 'express';
-import { AppError } from '../errors/app-error';
+import { AppError } from '../core/app-error';
 import { pageSecurityHeaders } from '../http/page-security';
 
 /** Where `npm run build` puts the page; the same folder from `src/page` (ts-node) and `dist/page`. */

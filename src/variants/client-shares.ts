@@ -1,4 +1,4 @@
-import { AppError } from '../errors/app-error';
+import { AppError } from '../core/app-error';
 
 /**
  * Each client's share of the transformation queue: how many of its reads may wait on a variant

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import { CorruptFileError } from '../images/gridfs-chunk-stream';
-import type { ImageReader } from '../images/image-reader';
-import type { ImageRecord } from '../images/image-repository';
+import { CorruptFileError } from '../storage/gridfs/chunk-stream';
+import type { ImageReader } from '../storage/image-reader';
+import type { ImageRecord } from '../storage/image-repository';
 
 export interface OriginalSourcesOptions {
   /** The budget for originals kept whole; 0 reads each one from the database every time. */

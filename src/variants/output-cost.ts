@@ -1,4 +1,4 @@
-import { AppError } from '../errors/app-error';
+import { AppError } from '../core/app-error';
 import { OUTPUT_FORMATS, type ResolvedTransformation } from './transformation-resolution';
 
 /** An original as the decoder sees it: frames of width × height each. */

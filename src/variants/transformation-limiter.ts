@@ -1,5 +1,5 @@
-import { AppError } from '../errors/app-error';
-import { abortReason } from './shared-work';
+import { AppError } from '../core/app-error';
+import { abortReason } from '../core/shared-work';
 
 export interface TransformationLimiterOptions {
   /** Transformations that run at once. */

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Logger } from '../logger';
-import type { ImageCache } from '../images/image-cache';
-import type { ImageRecord } from '../images/image-repository';
+import type { Logger } from '../core/logger';
+import type { ImageCache } from '../storage/image-cache';
+import type { ImageRecord } from '../storage/image-repository';
 import type { TransformationOutcome } from '../observability/metrics';
 import type { ClientShares } from './client-shares';
 import type { OriginalSources } from './original-sources';
 import { checkOutputPixels, type SourceShape } from './output-cost';
-import { abortReason, shareWork, type SharedWork } from './shared-work';
+import { abortReason, shareWork, type SharedWork } from '../core/shared-work';
 import type { TransformationLimiter } from './transformation-limiter';
 import { OUTPUT_FORMATS, type ResolvedTransformation } from './transformation-resolution';
-import { variantKey, type VariantRepository, type VariantUpload } from './variant-repository';
+import { variantKey, type VariantRepository, type VariantUpload } from '../storage/variant-repository';
 import { shapeOf, transform } from './variant-transformer';
 
 export interface VariantServiceOptions {

@@ -1,4 +1,4 @@
-import { AppError } from '../errors/app-error';
+import { AppError } from '../core/app-error';
 import type { SourceShape } from './output-cost';
 import { OUTPUT_FORMATS, type ResolvedTransformation } from './transformation-resolution';
 

@@ -14,8 +14,8 @@ import { performance } from 'node:perf_hooks';
 import { Binary, MongoClient, ObjectId, type CommandStartedEvent, type Db } from 'mongodb';
 import { pino } from 'pino';
 import { startEmbeddedDatabase } from '../../src/database/embedded-database';
-import { createImageRepository, ensureImageIndexes } from '../../src/images/image-repository';
-import { createOrphanSweeper } from '../../src/images/orphan-sweeper';
+import { createImageRepository, ensureImageIndexes } from '../../src/storage/image-repository';
+import { createOrphanSweeper } from '../../src/maintenance/orphan-sweeper';
 import { objectIdFrom } from '../helpers/chunks';
 
 const BUCKET = 'images';

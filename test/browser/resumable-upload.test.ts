@@ -1,6 +1,6 @@
 import { MongoClient, type Db } from 'mongodb';
 import type { Request } from 'playwright-core';
-import { uploadStateCollectionName } from '../../src/resumable/upload-state-repository';
+import { uploadStateCollectionName } from '../../src/storage/upload-state-repository';
 import { useBrowser } from '../helpers/browser';
 import { makeLargePng, sha256 } from '../helpers/images';
 import { startListeningServer, type ListeningServer } from '../helpers/server-process';

@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/core/logger';
 
 export interface LogLine {
   readonly level: number;

@@ -5,16 +5,16 @@ import type { Express } from 'express';
 import type { Db } from 'mongodb';
 import { pino, type Logger } from 'pino';
 import { createApp, createExpressApp, type AppDependencies } from '../../src/app';
-import { loadConfig, type Config } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config/config';
 import { connectDatabase } from '../../src/database/connect';
-import { ensureIndexes } from '../../src/database/open-database';
+import { ensureIndexes } from '../../src/storage/open-database';
 import { createLifecycle, type Lifecycle } from '../../src/health/lifecycle';
-import type { NamedApiKey } from '../../src/http/api-keys';
+import type { NamedApiKey } from '../../src/access/api-keys';
 import type { HttpServerSettings } from '../../src/http/http-server';
-import { createImageRepository, type ImageRepository } from '../../src/images/image-repository';
+import { createImageRepository, type ImageRepository } from '../../src/storage/image-repository';
 import { observeDatabaseCommands } from '../../src/observability/database-metrics';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
-import { createVariantRepository, type StoredVariant, type VariantRepository } from '../../src/variants/variant-repository';
+import { createVariantRepository, type StoredVariant, type VariantRepository } from '../../src/storage/variant-repository';
 
 /** What the app and its HTTP server are given; the server's part is used by `listen`. */
 export type TestConfig = AppDependencies['config'] & HttpServerSettings & Pick<Config, 'bucketName'>;

@@ -2,7 +2,7 @@ import type { Document } from 'mongodb';
 import { makeLargePng } from '../helpers/images';
 import { onlyUploadedImage, upload } from '../helpers/http';
 import request from 'supertest';
-import { ensureIndexes } from '../../src/database/open-database';
+import { ensureIndexes } from '../../src/storage/open-database';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 import { ObjectId } from 'mongodb';
 

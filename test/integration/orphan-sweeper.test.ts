@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Binary, ObjectId, type CommandStartedEvent, type Db } from 'mongodb';
-import type { ImageRepository } from '../../src/images/image-repository';
-import { createOrphanSweeper, type OrphanSweeperOptions } from '../../src/images/orphan-sweeper';
+import type { ImageRepository } from '../../src/storage/image-repository';
+import { createOrphanSweeper, type OrphanSweeperOptions } from '../../src/maintenance/orphan-sweeper';
 import { countChunks, objectIdFrom, writeChunks, writeOrphans } from '../helpers/chunks';
 import { download } from '../helpers/http';
 import { makeImage } from '../helpers/images';

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import request from 'supertest';
-import { sendProblem } from '../../src/errors/problem-responder';
+import { sendProblem } from '../../src/http/problem-responder';
 import { onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage } from '../helpers/images';
 import { captureLogs, LEVEL } from '../helpers/logs';

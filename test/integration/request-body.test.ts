@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { createConnection, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bodyEndingWithTheClient } from '../../src/resumable/request-body';
+import { bodyEndingWithTheClient } from '../../src/uploads/resumable/request-body';
 
 /** Reads the body slowly, so that the request is paused behind it when the client leaves. */
 async function bytesReadSlowly(body: ReadableStream<Uint8Array>): Promise<number> {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ObjectId } from 'mongodb';
 import { pino } from 'pino';
-import { createOrphanSweeper } from '../../src/images/orphan-sweeper';
+import { createOrphanSweeper } from '../../src/maintenance/orphan-sweeper';
 import { countChunks } from '../helpers/chunks';
 import { onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage, makeLargePng } from '../helpers/images';

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import request from 'supertest';
-import { signUrl } from '../../src/images/read-url-signature';
+import { signUrl } from '../../src/delivery/read-url-signature';
 import { expectMatchesContract } from '../helpers/contract';
 import { download, onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage } from '../helpers/images';

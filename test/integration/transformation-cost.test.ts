@@ -1,7 +1,7 @@
 import http from 'node:http';
 import sharp from 'sharp';
 import request from 'supertest';
-import { signUrl } from '../../src/images/read-url-signature';
+import { signUrl } from '../../src/delivery/read-url-signature';
 import { expectMatchesContract } from '../helpers/contract';
 import { download, onlyUploadedImage, upload } from '../helpers/http';
 import { makeFlatAnimatedGif, makeImage } from '../helpers/images';

@@ -1,6 +1,6 @@
 import { ObjectId } from 'mongodb';
 import request from 'supertest';
-import { createVariantSweeper } from '../../src/variants/variant-sweeper';
+import { createVariantSweeper } from '../../src/maintenance/variant-sweeper';
 import { countChunks, writeChunks } from '../helpers/chunks';
 import { expectMatchesContract } from '../helpers/contract';
 import { download, onlyUploadedImage, upload } from '../helpers/http';

@@ -1,7 +1,7 @@
 import express from 'express';
 import { pino } from 'pino';
 import request from 'supertest';
-import { problemResponder, routeNotFound } from '../../src/errors/problem-responder';
+import { problemResponder, routeNotFound } from '../../src/http/problem-responder';
 import { createPageRouter } from '../../src/page/page-router';
 import { onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage } from '../helpers/images';

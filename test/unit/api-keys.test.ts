@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createApiKeys } from '../../src/http/api-keys';
+import { createApiKeys } from '../../src/access/api-keys';
 
 const FIRST_KEY = 'first-key-0123456789';
 const SECOND_KEY = 'second-key-abcdefghij';

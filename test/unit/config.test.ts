@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { ConfigError, loadConfig } from '../../src/config';
-import { derivedKeyName } from '../../src/http/api-keys';
+import { loadConfig } from '../../src/config/config';
+import { ConfigError } from '../../src/core/config-error';
+import { derivedKeyName } from '../../src/access/api-keys';
 
 describe('loadConfig', () => {
   test('when nothing is set, then every setting has its documented default', () => {

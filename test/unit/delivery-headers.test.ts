@@ -1,4 +1,4 @@
-import { inlineDisposition, safeFilename } from '../../src/images/delivery-headers';
+import { inlineDisposition, safeFilename } from '../../src/delivery/delivery-headers';
 
 describe('safeFilename', () => {
   test.each([

@@ -1,5 +1,5 @@
-import { createImageCache } from '../../src/images/image-cache';
-import type { ImageRecord } from '../../src/images/image-repository';
+import { createImageCache } from '../../src/storage/image-cache';
+import type { ImageRecord } from '../../src/storage/image-repository';
 
 function record(id: string): ImageRecord {
   return {

@@ -1,4 +1,4 @@
-import { inspectHead, MAX_HEAD_BYTES } from '../../src/images/image-inspection';
+import { inspectHead, MAX_HEAD_BYTES } from '../../src/media/image-inspection';
 import { contentTypes, makeImage, svgWithScript, type Format } from '../helpers/images';
 
 describe('inspectHead', () => {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { randomBytes } from 'node:crypto';
-import { minimalExif, readOrientation } from '../../src/images/metadata/exif-orientation';
-import { createMetadataFilter } from '../../src/images/metadata/metadata-filter';
-import type { ImageType } from '../../src/images/image-inspection';
+import { minimalExif, readOrientation } from '../../src/media/metadata/exif-orientation';
+import { createMetadataFilter } from '../../src/media/metadata/metadata-filter';
+import type { ImageType } from '../../src/media/image-inspection';
 import {
   carriesPersonalMetadata,
   makeImageWithPersonalMetadata,

@@ -1,4 +1,4 @@
-import { AppError } from '../../src/errors/app-error';
+import { AppError } from '../../src/core/app-error';
 import { checkOutputPixels, outputPixels, type SourceShape } from '../../src/variants/output-cost';
 import type { ResolvedTransformation } from '../../src/variants/transformation-resolution';
 

@@ -1,4 +1,4 @@
-import { createOpenUploads, createPendingWrites } from '../../src/images/pending-writes';
+import { createOpenUploads, createPendingWrites } from '../../src/storage/gridfs/pending-writes';
 
 async function isSettled(promise: Promise<void>): Promise<boolean> {
   let settled = false;

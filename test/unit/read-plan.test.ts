@@ -1,4 +1,4 @@
-import { planRead } from '../../src/images/read-plan';
+import { planRead } from '../../src/delivery/read-plan';
 
 const validators = { etag: '"abc"', lastModified: 'Tue, 24 Nov 2026 08:00:00 GMT' };
 const SIZE = 1000;

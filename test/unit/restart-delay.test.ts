@@ -1,5 +1,5 @@
 import { WORKER_RESTARTS } from '../../src/cluster/primary';
-import { restartDelayMs, type RestartBackOff } from '../../src/restart-delay';
+import { restartDelayMs, type RestartBackOff } from '../../src/core/restart-delay';
 
 /** The delays before each of `deaths` restarts of a process that dies every time after `livedMs`. */
 function delaysOf(backOff: RestartBackOff, deaths: number, livedMs: number): number[] {

@@ -1,4 +1,4 @@
-import { routeOf } from '../../src/observability/route-of';
+import { routeOf } from '../../src/openapi/route-of';
 
 describe('route labels', () => {
   test('when the web page or one of its files is asked, then it counts as /', () => {

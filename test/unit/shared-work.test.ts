@@ -1,4 +1,4 @@
-import { shareWork } from '../../src/variants/shared-work';
+import { shareWork } from '../../src/core/shared-work';
 
 /** Work that ends when told, recording whether it was told that nobody waits. */
 function controlledWork() {

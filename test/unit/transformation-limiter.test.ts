@@ -1,4 +1,4 @@
-import { AppError } from '../../src/errors/app-error';
+import { AppError } from '../../src/core/app-error';
 import { createTransformationLimiter } from '../../src/variants/transformation-limiter';
 
 interface ControlledTask {

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config/config';
 import { parsePresets, parseTransformationQuery, type TransformationRules } from '../../src/variants/transformation';
 import { resolverOf, resolveTransformation, type OriginalShape } from '../../src/variants/transformation-resolution';
 

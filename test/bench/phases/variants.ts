@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { signUrl } from '../../../src/images/read-url-signature';
+import { signUrl } from '../../../src/delivery/read-url-signature';
 import { fastestOfAlternating } from '../alternating';
 import { deleteFromOurs, uploadToOurs } from '../client';
 import { benchServer, getLoad, ourServer, type BenchContext } from '../context';

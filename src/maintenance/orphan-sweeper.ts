@@ -1,0 +1,51 @@
+import type { Logger } from '../core/logger';
+import { createPeriodicSweep, type PeriodicSweep } from './periodic-sweep';
+import { IDS_PER_BATCH } from '../storage/gridfs/orphans';
+import type { ImageRepository, Orphan } from '../storage/image-repository';
+
+export interface OrphanSweeperOptions {
+  readonly repository: Pick<ImageRepository, 'findOrphans' | 'deleteOrphans'>;
+  readonly logger: Logger;
+  /** Chunks of a file without a file document are left alone until their newest is this old. */
+  readonly graceSeconds: number;
+  readonly intervalSeconds: number;
+}
+
+/** A file whose chunks a sweep removed, with how many it counted. */
+export type RemovedOrphan = Orphan;
+
+export type OrphanSweeper = PeriodicSweep<RemovedOrphan>;
+
+/** Removes the chunks that uploads cut off by a crash, a kill or a failed cleanup left behind. */
+export function createOrphanSweeper(options: OrphanSweeperOptions): OrphanSweeper {
+  const { repository, logger, graceSeconds, intervalSeconds } = options;
+
+  async function removeBatch(orphans: readonly Orphan[]): Promise<void> {
+    const counted = orphans.reduce((sum, orphan) => sum + orphan.chunks, 0);
+    const deleted = await repository.deleteOrphans(orphans.map((orphan) => orphan.fileId));
+    for (const { fileId, chunks } of orphans) {
+      logger.info({ fileId, chunks }, 'removed the chunks of an upload that never finished');
+    }
+    // Fewer is another instance's sweep getting there first; more is an upload that was still writing.
+    if (deleted > counted) {
+      logger.warn(
+        { counted, deleted, graceSeconds },
+        'removed chunks written after the sweep took their files for orphans: an upload went longer than ORPHAN_GRACE between two chunks',
+      );
+    }
+  }
+
+  async function removeOrphans(isStopped: () => boolean): Promise<RemovedOrphan[]> {
+    const olderThan = new Date(Date.now() - graceSeconds * 1000);
+    const orphans = await repository.findOrphans(olderThan);
+    const removed: RemovedOrphan[] = [];
+    for (let start = 0; start < orphans.length && !isStopped(); start += IDS_PER_BATCH) {
+      const batch = orphans.slice(start, start + IDS_PER_BATCH);
+      await removeBatch(batch);
+      removed.push(...batch);
+    }
+    return removed;
+  }
+
+  return createPeriodicSweep({ name: 'orphan sweep', logger, intervalSeconds, run: removeOrphans });
+}

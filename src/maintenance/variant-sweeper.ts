@@ -1,0 +1,36 @@
+import type { Logger } from '../core/logger';
+import { createPeriodicSweep, type PeriodicSweep } from './periodic-sweep';
+import type { VariantRepository } from '../storage/variant-repository';
+
+export interface VariantSweeperOptions {
+  readonly repository: Pick<VariantRepository, 'findLeftovers' | 'removeFile'>;
+  readonly logger: Logger;
+  /** Unclaimed files and lone chunks are left alone until this old: their maker may still be at work. */
+  readonly graceSeconds: number;
+  readonly intervalSeconds: number;
+}
+
+/** Resolves to the ids of the files removed. */
+export type VariantSweeper = PeriodicSweep<string>;
+
+/**
+ * Removes the variants of deleted originals (a delete cut short, or an original removed by
+ * hand) and what variant makers left when they stopped halfway. Beside the orphan sweep of
+ * originals, on the same schedule settings.
+ */
+export function createVariantSweeper(options: VariantSweeperOptions): VariantSweeper {
+  const { repository, logger, graceSeconds, intervalSeconds } = options;
+
+  async function removeLeftovers(isStopped: () => boolean): Promise<string[]> {
+    const removed: string[] = [];
+    for (const fileId of await repository.findLeftovers(new Date(Date.now() - graceSeconds * 1000))) {
+      if (isStopped()) break;
+      await repository.removeFile(fileId);
+      logger.info({ fileId }, 'removed a variant whose original is gone, or that was never finished');
+      removed.push(fileId);
+    }
+    return removed;
+  }
+
+  return createPeriodicSweep({ name: 'variant sweep', logger, intervalSeconds, run: removeLeftovers });
+}

@@ -1,0 +1,29 @@
+import { openApiDocument } from './openapi-document';
+import { PAGE_ASSETS_PATH } from '../page/page-router';
+
+interface RouteTemplate {
+  readonly route: string;
+  readonly pattern: RegExp;
+}
+
+/** `/image/{id}/info` matches `/image/<anything but a slash>/info`. */
+function toTemplate(route: string): RouteTemplate {
+  const source = route
+    .split(/\{[^}]+\}/)
+    .map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[^/]+');
+  return { route, pattern: new RegExp(`^${source}/?$`) };
+}
+
+const templates = Object.keys(openApiDocument.paths).map(toTemplate);
+
+/**
+ * The documented route a path belongs to, for logs and metric labels: a bounded set, whatever
+ * paths clients make up. Swagger UI's files count as `/docs`, the web page's as `/`.
+ */
+export function routeOf(url: string): string {
+  const path = url.split(/[?#]/, 1)[0] ?? '';
+  if (path.startsWith('/docs/')) return '/docs';
+  if (path.startsWith(`${PAGE_ASSETS_PATH}/`)) return '/';
+  return templates.find(({ pattern }) => pattern.test(path))?.route ?? 'unmatched';
+}

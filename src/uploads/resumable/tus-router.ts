@@ -1,0 +1,143 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { Server } from '@tus/server';
+import type { Locker } from '@tus/utils';
+import { Router, type Request as ExpressRequest, type RequestHandler } from 'express';
+import { ObjectId } from 'mongodb';
+import { NOBODY, type Caller } from '../../core/caller';
+import type { ApiKeyAccess } from '../../access/api-key-guard';
+import { watchBodyIdle } from '../../http/body-idle-timer';
+import type { CorsOrigins } from '../../access/cors';
+import { createUploadRateLimit, type UploadRateLimitOptions } from '../../access/upload-rate-limit';
+import { GridFsDataStore } from './gridfs-data-store';
+import { bodyEndingWithTheClient } from './request-body';
+import type { ResumableUploads } from './resumable-uploads';
+import { declaredLengthOf, problemOfTusAnswer, problemOfTusError, type TusSizes } from './tus-problems';
+
+export const RESUMABLE_PATH = '/image/uploads';
+
+export interface ResumableRouterOptions extends UploadRateLimitOptions {
+  readonly maxFileSize: number;
+  readonly corsOrigins: CorsOrigins;
+  readonly uploadIdleTimeoutSeconds: number;
+}
+
+/**
+ * @tus/server's own locker lives in one process's memory. Ours is a lease in the upload's
+ * document, which the store takes atomically with its offset check, so that two PATCHes on
+ * any instances never interleave: the server's lock step has nothing left to do.
+ */
+const leaseTakenByTheStore: Locker = {
+  newLock: () => ({ lock: () => Promise.resolve(), unlock: () => Promise.resolve() }),
+};
+
+/** Headers a browser script may read from tus answers, beyond the protocol's own. */
+const EXPOSED_HEADERS = ['Upload-Expires', 'X-Image-Id', 'X-Image-Url'];
+
+function imageHeaders(imageId: string): Record<string, string> {
+  return { 'X-Image-Id': imageId, 'X-Image-Url': `/image/${imageId}` };
+}
+
+function toFetchHeaders(headers: IncomingHttpHeaders): Headers {
+  const fetchHeaders = new Headers();
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) fetchHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  return fetchHeaders;
+}
+
+/** The request as @tus/server reads it; the body streams through as it arrives. */
+function toFetchRequest(req: ExpressRequest): Request {
+  const hasBody = req.method === 'POST' || req.method === 'PATCH';
+  return new Request(new URL(req.originalUrl, 'http://localhost'), {
+    method: req.method,
+    headers: toFetchHeaders(req.headers),
+    ...(hasBody ? { body: bodyEndingWithTheClient(req), duplex: 'half' } : {}),
+  });
+}
+
+function copyHeaders(from: Response, to: ServerResponse, except: readonly string[] = []): void {
+  from.headers.forEach((value, name) => {
+    if (!except.includes(name)) to.setHeader(name, value);
+  });
+}
+
+export function createResumableRouter(uploads: ResumableUploads, { apiKeys, requireApiKey }: ApiKeyAccess, options: ResumableRouterOptions): Router {
+  const sizesOf = (request: Request): TusSizes => ({ maxFileSize: options.maxFileSize, declaredLength: declaredLengthOf(request) });
+  /** Errors @tus/server caught, by request, so that the answer can be ours. */
+  const caught = new WeakMap<Request, Error>();
+  /** Who sent the request being served, for the store and hooks @tus/server calls without it. */
+  const callers = new AsyncLocalStorage<Caller>();
+  const callerNow = (): Caller => {
+    const caller = callers.getStore();
+    if (!caller) throw new Error('a tus request was served without its caller');
+    return caller;
+  };
+  const tus = new Server({
+    path: RESUMABLE_PATH,
+    datastore: new GridFsDataStore(uploads, callerNow),
+    locker: leaseTakenByTheStore,
+    relativeLocation: true,
+    maxSize: options.maxFileSize,
+    namingFunction: () => new ObjectId().toHexString(),
+    exposedHeaders: EXPOSED_HEADERS,
+    ...(options.corsOrigins === '*' ? {} : { allowedOrigins: [...options.corsOrigins] }),
+    onUploadFinish: async (_req, upload) => {
+      const { imageId } = await uploads.find(upload.id);
+      return imageId === undefined ? {} : { headers: imageHeaders(imageId) };
+    },
+    // Every HEAD, PATCH and DELETE of an upload comes by here first: another key's is not found.
+    onIncomingRequest: async (req, uploadId) => {
+      if (req.method !== 'POST') await uploads.authorize(uploadId, callerNow());
+    },
+    onResponseError: (req, error) => {
+      caught.set(req, problemOfTusError(error, sizesOf(req)));
+      return undefined;
+    },
+  });
+
+  /** A finished upload's HEAD names its image, as the PATCH that finished it did. */
+  async function withImageHeaders(req: ExpressRequest, response: Response): Promise<void> {
+    const { headers } = response;
+    if (req.method !== 'HEAD' || headers.get('upload-offset') !== headers.get('upload-length')) return;
+    const { imageId } = await uploads.find(String(req.params.uploadId));
+    if (imageId !== undefined) Object.entries(imageHeaders(imageId)).forEach(([name, value]) => headers.set(name, value));
+  }
+
+  const serve: RequestHandler = async (req, res) => {
+    const request = toFetchRequest(req);
+    // A preflight carries no key, and touches no upload.
+    const caller = req.method === 'OPTIONS' ? NOBODY : apiKeys.callerOf(req.headers.authorization);
+    const response = await callers.run(caller, () => tus.handleWeb(request));
+    if (response.status >= 400) {
+      copyHeaders(response, res, ['content-type', 'content-length']);
+      // A PATCH refused before its body was read: the rest will not be read either, and a
+      // half-read request would hold its connection until the idle timer cut it.
+      if (!req.complete) res.setHeader('Connection', 'close');
+      throw caught.get(request) ?? problemOfTusAnswer(response.status, await response.text(), sizesOf(request));
+    }
+    await withImageHeaders(req, response);
+    const body = Buffer.from(await response.arrayBuffer());
+    // The fetch Response labels even an empty body as text; tus answers carry none.
+    copyHeaders(response, res, body.length === 0 ? ['content-type'] : []);
+    res.status(response.status).end(body);
+  };
+
+  /** A PATCH that stops sending is ended, so that its lease is let go and what it sent is recorded. */
+  const endWhenIdle: RequestHandler = (req, res, next) => {
+    watchBodyIdle(req, res, options.uploadIdleTimeoutSeconds * 1000, () => req.destroy());
+    next();
+  };
+
+  // Each upload counts once against the limit, when it is created; its PATCHes are part of it.
+  const limitUploads = createUploadRateLimit(apiKeys, options);
+
+  const router = Router();
+  router.options('/', serve);
+  router.post('/', limitUploads, requireApiKey, endWhenIdle, serve);
+  router.options('/:uploadId', serve);
+  router.head('/:uploadId', requireApiKey, serve);
+  router.patch('/:uploadId', requireApiKey, endWhenIdle, serve);
+  router.delete('/:uploadId', requireApiKey, serve);
+  return router;
+}
