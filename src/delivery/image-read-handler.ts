@@ -265,14 +265,23 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
     const resolved = resolve(original, req.headers);
     const answerHeaders = { extra: resolved.negotiated ? varyingOnAccept(extra) : extra, lifetime };
     const sendVariant = (variant: ImageRecord) => deliver(req, res, variant, readers.variantContent, answerHeaders);
+    const obtainAndSend = (send: (variant: ImageRecord) => Promise<void> | undefined) => {
+      const requester = requesterOf(req, res, options.clientOf);
+      return readers.variants.obtain(original, resolved, requester).then(send, (error: unknown) => {
+        // Nobody is left to answer.
+        if (requester.signal.aborted) return undefined;
+        throw error;
+      });
+    };
+    // Another instance's MAX_VARIANTS_PER_IMAGE may remove a variant between its lookup and its
+    // read: nothing is sent yet then, and the variant is made again, once.
+    const sendOrRemake = (variant: ImageRecord) =>
+      sendVariant(variant)?.catch((error: unknown) => {
+        if (res.headersSent || !(error instanceof AppError) || error.code !== 'image-not-found') throw error;
+        return obtainAndSend(sendVariant);
+      });
     const cached = readers.variants.cached(original, resolved);
-    if (cached) return sendVariant(cached);
-    const requester = requesterOf(req, res, options.clientOf);
-    return readers.variants.obtain(original, resolved, requester).then(sendVariant, (error: unknown) => {
-      // Nobody is left to answer.
-      if (requester.signal.aborted) return undefined;
-      throw error;
-    });
+    return cached ? sendOrRemake(cached) : obtainAndSend(sendOrRemake);
   }
 
   /**

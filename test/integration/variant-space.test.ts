@@ -1,7 +1,7 @@
 import type { CommandStartedEvent } from 'mongodb';
 import sharp from 'sharp';
 import request from 'supertest';
-import { signUrl } from '../../src/images/read-url-signature';
+import { signUrl } from '../../src/delivery/read-url-signature';
 import { expectMatchesContract } from '../helpers/contract';
 import { download, onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage } from '../helpers/images';
@@ -135,6 +135,25 @@ describe('MAX_VARIANTS_PER_IMAGE', () => {
     expect(again.status).toBe(200);
     expect(await sharp(again.bytes).metadata()).toMatchObject({ width: 64 });
     expect(await paramsOf(capped, id)).toEqual(['w=64&format=webp&q=80', 'w=128&format=webp&q=80', 'w=64&format=jpeg&q=80']);
+  });
+
+  test('when another instance removes a variant this one knows (MAX_VARIANTS_PER_IMAGE), then reading it again makes it anew instead of a 404', async () => {
+    // Bodies are never kept here, so the second read goes to the database for bytes that are gone.
+    const second = await startTestApp({ config: { ...capped.config, cacheMaxItemBytes: 1 }, databaseName: capped.db.databaseName });
+    try {
+      const id = await uploadedId(capped);
+      expect((await download(second.app, `/image/${id}?w=64`)).status).toBe(200);
+      for (const query of queries.slice(1, 1 + MAX)) expect((await download(capped.app, `/image/${id}?${query}`)).status).toBe(200);
+      expect(await paramsOf(capped, id)).not.toContain('w=64&format=jpeg&q=80');
+
+      const again = await download(second.app, `/image/${id}?w=64`);
+
+      expect(again.status).toBe(200);
+      expect(await sharp(again.bytes).metadata()).toMatchObject({ width: 64, format: 'jpeg' });
+      expect(await paramsOf(capped, id)).toContain('w=64&format=jpeg&q=80');
+    } finally {
+      await second.disconnect();
+    }
   });
 
   test('when two instances make variants of one image at once, then no more than it are kept, and nothing of the others is left', async () => {
