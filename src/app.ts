@@ -18,7 +18,7 @@ import type { Logger } from './core/logger';
 import { createHealthRouter } from './health/health-router';
 import type { Lifecycle } from './health/lifecycle';
 import type { Metrics } from './observability/metrics';
-import { routeOf } from './openapi/route-of';
+import { createRouteLabeller } from './openapi/route-of';
 import { createRequestObserver, REQUEST_ID_HEADER, type RequestObserver } from './observability/request-observer';
 import { createDocsRouter } from './openapi/docs-router';
 import { createClientSettingsRouter } from './page/client-settings';
@@ -82,11 +82,8 @@ interface Parts {
   readonly observe: RequestObserver;
 }
 
-/** `observeInExpress`: when Express is the whole app, it observes requests itself. */
-function buildParts(
-  { config, logger, db, repository, variantRepository, metrics, lifecycle }: AppDependencies,
-  observeInExpress: boolean,
-): Parts {
+/** Express observes every request it serves; the lean read path observes its own. */
+function buildParts({ config, logger, db, repository, variantRepository, metrics, lifecycle }: AppDependencies): Parts {
   const cache = createImageCache({
     maxBytes: config.cacheMaxBytes,
     maxItemBytes: config.cacheMaxItemBytes,
@@ -129,7 +126,7 @@ function buildParts(
     expirySeconds: config.resumableExpirySeconds,
   });
 
-  const observe = createRequestObserver(logger, metrics, routeOf);
+  const observe = createRequestObserver(logger, metrics, createRouteLabeller());
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -138,12 +135,12 @@ function buildParts(
     res.setHeader(NOSNIFF.name, NOSNIFF.value);
     next();
   });
-  if (observeInExpress) {
-    app.use((req, res, next) => {
-      res.setHeader(REQUEST_ID_HEADER, observe(req, res));
-      next();
-    });
-  }
+  app.use((req, res, next) => {
+    const report = observe(req, res);
+    res.locals.report = report;
+    res.setHeader(REQUEST_ID_HEADER, report.id);
+    next();
+  });
   // The upload limit counts clients by address; behind proxies, that is in their X-Forwarded-For.
   app.set('trust proxy', config.trustProxy);
   const signUrl = createUrlSigner(config);
@@ -166,7 +163,7 @@ function buildParts(
 
 /** Every route through Express, reads included; the lean path below must answer the same. */
 export function createExpressApp(deps: AppDependencies): Express {
-  return buildParts(deps, true).express;
+  return buildParts(deps).express;
 }
 
 const IMAGE_PATH = /^\/image\/([^/?#]+)(?:[?#].*)?$/;
@@ -194,21 +191,20 @@ function decodedId(encodedId: string): string {
  * the same handler Express would call; everything else goes through Express.
  */
 export function createApp(deps: AppDependencies): RequestListener {
-  const { express: app, readImage, observe } = buildParts(deps, false);
+  const { express: app, readImage, observe } = buildParts(deps);
   return (req: IncomingMessage, res: ServerResponse) => {
     const encodedId = leanImagePathId(req);
-    const requestId = observe(req, res, encodedId === undefined ? undefined : IMAGE_ROUTE);
-    const answer = (error: unknown) => {
-      if (!res.headersSent) res.setHeader(REQUEST_ID_HEADER, requestId);
-      sendProblem(deps.logger, error, req, res);
-    };
     if (encodedId === undefined) {
-      res.setHeader(REQUEST_ID_HEADER, requestId);
       app(req, res);
       return;
     }
+    const report = observe(req, res, IMAGE_ROUTE);
+    const answer = (error: unknown) => {
+      if (!res.headersSent) res.setHeader(REQUEST_ID_HEADER, report.id);
+      report.answeredWithProblem(sendProblem(deps.logger, error, req, res).code);
+    };
     try {
-      readImage(req, res, decodedId(encodedId), { [REQUEST_ID_HEADER]: requestId, [NOSNIFF.name]: NOSNIFF.value })?.catch(answer);
+      readImage(req, res, decodedId(encodedId), { [REQUEST_ID_HEADER]: report.id, [NOSNIFF.name]: NOSNIFF.value })?.catch(answer);
     } catch (error) {
       answer(error);
     }

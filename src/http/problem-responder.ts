@@ -39,13 +39,6 @@ function requestedPath(req: IncomingMessage): string | undefined {
   return path === undefined ? undefined : redactUrl(path);
 }
 
-const sentProblemCodes = new WeakMap<ServerResponse, string>();
-
-/** The code of the problem this response carried, for the request's log line and metrics. */
-export function problemCodeOf(res: ServerResponse): string | undefined {
-  return sentProblemCodes.get(res);
-}
-
 export const routeNotFound: RequestHandler = (req) => {
   throw new AppError('route-not-found', `No route for ${req.method} ${req.path}.`);
 };
@@ -81,15 +74,15 @@ function logProblem(logger: Logger, problem: AppError, error: unknown, req: Inco
 /**
  * Answers anything thrown as RFC 9457 problem+json; unexpected errors keep their message to
  * the log. Plain Node, so that the lean read path and Express answer errors identically.
+ * Returns the problem, which the request's report is told of.
  */
-export function sendProblem(logger: Logger, error: unknown, req: IncomingMessage, res: ServerResponse): void {
+export function sendProblem(logger: Logger, error: unknown, req: IncomingMessage, res: ServerResponse): AppError {
   const problem = toAppError(error);
-  sentProblemCodes.set(res, problem.code);
   logProblem(logger, problem, error, req);
 
   if (res.headersSent) {
     res.destroy();
-    return;
+    return problem;
   }
   const body = problemBody(problem, requestedPath(req));
   res.writeHead(problem.status, {
@@ -99,10 +92,11 @@ export function sendProblem(logger: Logger, error: unknown, req: IncomingMessage
     [NOSNIFF.name]: NOSNIFF.value,
   });
   res.end(req.method === 'HEAD' ? undefined : body);
+  return problem;
 }
 
 export function problemResponder(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    sendProblem(logger, error, req, res);
+    res.locals.report?.answeredWithProblem(sendProblem(logger, error, req, res).code);
   };
 }

@@ -1,10 +1,11 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { AppError } from '../core/app-error';
 import type { ApiKeyAccess } from '../access/api-key-guard';
 import { corsPreflightHeaders, corsReadHeaders, type CorsOrigins } from '../access/cors';
 import { jsonBody } from '../http/json-body';
 import { createUploadRateLimit, type UploadRateLimitOptions } from '../access/upload-rate-limit';
 import type { ImageCatalog } from './image-catalog';
+import { judgedByAnswer } from '../observability/request-observer';
 import type { ImageReadHandler } from '../delivery/image-read-handler';
 import { parseImageId } from '../core/image-id';
 import { encodeCursor, parseListQuery, parseSignRequest, parseVariantPageQuery, toImageDetails, toImageInfo } from './image-schemas';
@@ -55,8 +56,13 @@ export function createImageRouter(
   const callerOf = (req: Request) => apiKeys.callerOf(req.headers.authorization);
   const ownerOf = (req: Request) => callerOf(req).owner;
 
+  // Every answer to this request, refusals included, is the upload's outcome.
+  const countedAsUpload: RequestHandler = (_req, res, next) => {
+    res.locals.report?.endsUpload(judgedByAnswer);
+    next();
+  };
   // Both refuse before the body is parsed, so that a refused upload stores nothing.
-  router.post('/upload', limitUploads, requireApiKey, createUploadMiddleware(images, ownerOf, options), (req, res) => {
+  router.post('/upload', countedAsUpload, limitUploads, requireApiKey, createUploadMiddleware(images, ownerOf, options), (req, res) => {
     const stored = storedImages(req);
     // Nobody would ever learn the ids of images whose answer never reached the client.
     const discardAll = () => Promise.all(stored.map((image) => images.discard(image)));

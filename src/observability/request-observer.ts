@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { problemCodeOf } from '../http/problem-responder';
 import { redactUrl, type Logger } from '../core/logger';
 import type { Metrics, UploadOutcome } from './metrics';
 
@@ -9,57 +8,81 @@ const CLIENT_REQUEST_ID = /^[\w.:@-]{1,128}$/;
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
+declare global {
+  namespace Express {
+    interface Locals {
+      /** Set first for every request Express serves: where its handlers report to the observer. */
+      report?: RequestReport;
+    }
+  }
+}
+
 /**
- * Starts observing a request and returns its id, which the answer must carry in
- * `X-Request-Id`: the caller sets it, because a header set before `writeHead` sends every
- * other header through `setHeader` too, which costs a 304 a tenth of its time. A caller that
- * already knows the request's documented route gives it, and it is not looked up again.
+ * How an upload ended, judged once its request is over (answered or cut off), from the answer
+ * and the code of the problem it carried, if any; undefined when the request ended no upload.
  */
-export type RequestObserver = (req: IncomingMessage, res: ServerResponse, route?: string) => string;
+export type UploadJudge = (res: ServerResponse, problemCode: string | undefined) => UploadOutcome | undefined;
+
+/**
+ * What the code serving a request tells the observer, which knows no routes and no rules:
+ * the problem it answered with, and whether (and how) it ended an upload.
+ */
+export interface RequestReport {
+  /** The request's id, which the answer must carry in `X-Request-Id`. */
+  readonly id: string;
+  answeredWithProblem(code: string): void;
+  endsUpload(judge: UploadJudge): void;
+}
+
+/**
+ * Starts observing a request. The caller sets `X-Request-Id`, because a header set before
+ * `writeHead` sends every other header through `setHeader` too, which costs a 304 a tenth of
+ * its time. A caller that already knows the request's documented route gives it, and it is
+ * not looked up again.
+ */
+export type RequestObserver = (req: IncomingMessage, res: ServerResponse, route?: string) => RequestReport;
+
+/** The bounded label a request's path is counted under, whatever paths clients make up. */
+export type RouteLabeller = (url: string) => string;
+
+/** A multipart upload's outcome follows from its answer: one request is the whole upload. */
+export const judgedByAnswer: UploadJudge = (res) => {
+  if (!res.writableFinished) return 'aborted';
+  if (res.statusCode < 400) return 'stored';
+  return res.statusCode < 500 ? 'rejected' : 'failed';
+};
 
 function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-function uploadOutcome(res: ServerResponse): UploadOutcome {
-  if (!res.writableFinished) return 'aborted';
-  if (res.statusCode < 400) return 'stored';
-  return res.statusCode < 500 ? 'rejected' : 'failed';
-}
-
-/** Refusals of a resumable upload that end it, as a multipart upload's refusal would. */
-const RESUMABLE_REFUSALS: ReadonlySet<string> = new Set([
-  'file-too-large',
-  'too-many-pixels',
-  'unsupported-image-type',
-  'missing-api-key',
-  'invalid-api-key',
-  'rate-limited',
-]);
-
-/**
- * A resumable upload is counted once, by the request that ends it: the one that finished it
- * (it names the image), refused it, or terminated it. Requests it merely resumes through
- * (an offset conflict, a busy upload, a dropped connection) are not outcomes.
- */
-function resumableOutcome(res: ServerResponse): UploadOutcome | undefined {
-  const method = res.req.method;
-  if (method === 'DELETE') return res.statusCode === 204 ? 'aborted' : undefined;
-  if (method !== 'POST' && method !== 'PATCH') return undefined;
-  if (res.statusCode < 300 && res.hasHeader('X-Image-Id')) return 'stored';
-  if (res.statusCode >= 500) return 'failed';
-  return RESUMABLE_REFUSALS.has(problemCodeOf(res) ?? '') ? 'rejected' : undefined;
-}
-
-interface Exchange {
-  readonly id: string;
-  /** Kept as it arrived: Express rewrites `req.url` inside mounted routers. */
-  readonly url: string;
-  readonly route: string;
-  readonly startedAt: bigint;
+/** One request under observation, and the report its handlers fill in; one object, no closures, for a 304's sake. */
+class Exchange implements RequestReport {
+  readonly startedAt = process.hrtime.bigint();
   readonly bytesReadBefore: number;
   readonly bytesWrittenBefore: number;
+  problemCode: string | undefined;
+  judge: UploadJudge | undefined;
+
+  constructor(
+    readonly id: string,
+    /** Kept as it arrived: Express rewrites `req.url` inside mounted routers. */
+    readonly url: string,
+    readonly route: string,
+    socket: IncomingMessage['socket'],
+  ) {
+    this.bytesReadBefore = socket.bytesRead;
+    this.bytesWrittenBefore = socket.bytesWritten;
+  }
+
+  answeredWithProblem(code: string): void {
+    this.problemCode = code;
+  }
+
+  endsUpload(judge: UploadJudge): void {
+    this.judge = judge;
+  }
 }
 
 /**
@@ -72,14 +95,6 @@ function bodyBytesReceived(req: IncomingMessage, exchange: Exchange): number {
   return Math.max(0, req.socket.bytesRead - exchange.bytesReadBefore);
 }
 
-function countUploadOutcome(metrics: Metrics, res: ServerResponse, route: string): void {
-  if (route === '/image/upload' && res.req.method === 'POST') {
-    metrics.countUpload(uploadOutcome(res), problemCodeOf(res) ?? '');
-  }
-  const resumable = route.startsWith('/image/uploads') ? resumableOutcome(res) : undefined;
-  if (resumable) metrics.countUpload(resumable, problemCodeOf(res) ?? '');
-}
-
 /**
  * One log line and one set of metrics per request, whichever path answers it: both are taken
  * when the connection closes or the response finishes. Bytes sent come from the socket, so they
@@ -89,9 +104,6 @@ function countUploadOutcome(metrics: Metrics, res: ServerResponse, route: string
  * `req` or `res` (new properties on Node's own objects slow every request after), no logger is
  * made per request, and a line below the log level costs nothing to build.
  */
-/** The bounded label a request's path is counted under, whatever paths clients make up. */
-export type RouteLabeller = (url: string) => string;
-
 export function createRequestObserver(logger: Logger, metrics: Metrics, routeOf: RouteLabeller): RequestObserver {
   function record(res: ServerResponse, exchange: Exchange): void {
     const { req } = res;
@@ -105,7 +117,8 @@ export function createRequestObserver(logger: Logger, metrics: Metrics, routeOf:
       bytesReceived: bodyBytesReceived(req, exchange),
       bytesSent: bytes,
     });
-    countUploadOutcome(metrics, res, exchange.route);
+    const upload = exchange.judge?.(res, exchange.problemCode);
+    if (upload) metrics.countUpload(upload, exchange.problemCode ?? '');
     const level = res.statusCode >= 500 ? 'error' : 'info';
     if (!logger.isLevelEnabled(level)) return;
     logger[level](
@@ -123,16 +136,9 @@ export function createRequestObserver(logger: Logger, metrics: Metrics, routeOf:
 
   return (req, res, route) => {
     const url = req.url ?? '';
-    const exchange: Exchange = {
-      id: requestIdOf(req),
-      url,
-      route: route ?? routeOf(url),
-      startedAt: process.hrtime.bigint(),
-      bytesReadBefore: req.socket.bytesRead,
-      bytesWrittenBefore: req.socket.bytesWritten,
-    };
+    const exchange = new Exchange(requestIdOf(req), url, route ?? routeOf(url), req.socket);
     // 'close' comes once per response, after 'finish' or on its own when the connection drops.
     res.on('close', () => record(res, exchange));
-    return exchange.id;
+    return exchange;
   };
 }

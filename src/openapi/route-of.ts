@@ -15,15 +15,16 @@ function toTemplate(route: string): RouteTemplate {
   return { route, pattern: new RegExp(`^${source}/?$`) };
 }
 
-const templates = Object.keys(openApiDocument.paths).map(toTemplate);
-
 /**
  * The documented route a path belongs to, for logs and metric labels: a bounded set, whatever
  * paths clients make up. Swagger UI's files count as `/docs`, the web page's as `/`.
  */
-export function routeOf(url: string): string {
-  const path = url.split(/[?#]/, 1)[0] ?? '';
-  if (path.startsWith('/docs/')) return '/docs';
-  if (path.startsWith(`${PAGE_ASSETS_PATH}/`)) return '/';
-  return templates.find(({ pattern }) => pattern.test(path))?.route ?? 'unmatched';
+export function createRouteLabeller(): (url: string) => string {
+  const templates = Object.keys(openApiDocument.paths).map(toTemplate);
+  return (url) => {
+    const path = url.split(/[?#]/, 1)[0] ?? '';
+    if (path.startsWith('/docs/')) return '/docs';
+    if (path.startsWith(`${PAGE_ASSETS_PATH}/`)) return '/';
+    return templates.find(({ pattern }) => pattern.test(path))?.route ?? 'unmatched';
+  };
 }

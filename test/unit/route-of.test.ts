@@ -1,4 +1,6 @@
-import { routeOf } from '../../src/openapi/route-of';
+import { createRouteLabeller } from '../../src/openapi/route-of';
+
+const routeOf = createRouteLabeller();
 
 describe('route labels', () => {
   test('when the web page or one of its files is asked, then it counts as /', () => {

@@ -12,6 +12,7 @@ import { createUploadRateLimit, type UploadRateLimitOptions } from '../../access
 import { GridFsDataStore } from './gridfs-data-store';
 import { bodyEndingWithTheClient } from './request-body';
 import type { ResumableUploads } from './resumable-uploads';
+import { resumableOutcome } from './upload-outcome';
 import { declaredLengthOf, problemOfTusAnswer, problemOfTusError, type TusSizes } from './tus-problems';
 
 export const RESUMABLE_PATH = '/image/uploads';
@@ -133,6 +134,10 @@ export function createResumableRouter(uploads: ResumableUploads, { apiKeys, requ
   const limitUploads = createUploadRateLimit(apiKeys, options);
 
   const router = Router();
+  router.use((_req, res, next) => {
+    res.locals.report?.endsUpload(resumableOutcome);
+    next();
+  });
   router.options('/', serve);
   router.post('/', limitUploads, requireApiKey, endWhenIdle, serve);
   router.options('/:uploadId', serve);
