@@ -30,14 +30,34 @@ const SECRET_PATHS = [
  * Query parameters whose values are credentials: a read URL's signature, and the names people
  * give keys when they put them in a URL, which our API never asks them to.
  */
-const SECRET_QUERY_PARAMETER = /([?&](?:sig|signature|key|api[_-]?key|access[_-]?token|token|secret|password)=)[^&#]*/gi;
+const SECRET_PARAMETER_NAME = /^(?:sig|signature|key|api[_-]?key|access[_-]?token|token|secret|password)$/i;
+
+/** A name as a query parser reads it: `%73ig` is `sig`, and must be redacted as `sig` is. */
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
+}
+
+function redactedParameter(parameter: string): string {
+  const equals = parameter.indexOf('=');
+  if (equals < 0 || !SECRET_PARAMETER_NAME.test(decodedName(parameter.slice(0, equals)))) return parameter;
+  return `${parameter.slice(0, equals)}=[redacted]`;
+}
 
 /**
  * The URL with those parameters' values replaced, for whatever repeats a URL back (logs, the
  * problem `instance`): a valid signature or key must not travel further than the request did.
  */
 export function redactUrl(url: string): string {
-  return url.includes('?') ? url.replace(SECRET_QUERY_PARAMETER, '$1[redacted]') : url;
+  const queryStart = url.indexOf('?');
+  if (queryStart < 0) return url;
+  const fragmentStart = url.indexOf('#', queryStart);
+  const queryEnd = fragmentStart < 0 ? url.length : fragmentStart;
+  const query = url.slice(queryStart + 1, queryEnd).split('&').map(redactedParameter).join('&');
+  return `${url.slice(0, queryStart + 1)}${query}${url.slice(queryEnd)}`;
 }
 
 /** pino-pretty is a development dependency: a production install has none, and logs JSON. */
