@@ -13,6 +13,8 @@ import { createImageReader } from './storage/image-reader';
 import type { ImageRepository } from './storage/image-repository';
 import { createImageRouter } from './images/image-router';
 import { createImageService } from './uploads/image-service';
+import { createInspectionLimiter } from './uploads/inspection-limiter';
+import type { WorkLimiter } from './core/work-limiter';
 import { createUrlSigner } from './delivery/read-url-signature';
 import type { Logger } from './core/logger';
 import { createHealthRouter } from './health/health-router';
@@ -63,6 +65,8 @@ export interface AppDependencies {
     | 'uploadIdleTimeoutSeconds'
     | 'bucketName'
     | 'resumableExpirySeconds'
+    | 'inspectionConcurrency'
+    | 'inspectionQueue'
   >;
   readonly logger: Logger;
   /** For the readiness ping. */
@@ -74,6 +78,8 @@ export interface AppDependencies {
   readonly metrics: Metrics;
   /** Tells `/readyz` that shutdown has begun. */
   readonly lifecycle: Lifecycle;
+  /** Bounds the uploads whose frames are counted at once; by default INSPECTION_CONCURRENCY and INSPECTION_QUEUE's. */
+  readonly inspections?: WorkLimiter;
 }
 
 interface Parts {
@@ -83,14 +89,16 @@ interface Parts {
 }
 
 /** Express observes every request it serves; the lean read path observes its own. */
-function buildParts({ config, logger, db, repository, variantRepository, metrics, lifecycle }: AppDependencies): Parts {
+function buildParts({ config, logger, db, repository, variantRepository, metrics, lifecycle, ...given }: AppDependencies): Parts {
   const cache = createImageCache({
     maxBytes: config.cacheMaxBytes,
     maxItemBytes: config.cacheMaxItemBytes,
     ttlSeconds: config.cacheTtlSeconds,
     onLookup: (part, hit) => metrics.countCacheLookup(part, hit),
   });
-  const images = createImageService(repository, { ...config, logger, cache });
+  const inspections =
+    given.inspections ?? createInspectionLimiter({ concurrency: config.inspectionConcurrency, queueLength: config.inspectionQueue });
+  const images = createImageService(repository, { ...config, logger, cache, inspections });
   const reader = createImageReader(repository, cache);
   const sources = createOriginalSources(reader, { maxBytes: config.transformCacheBytes, ttlSeconds: config.cacheTtlSeconds });
   // A deletion here lets go of everything this instance keeps of the image.

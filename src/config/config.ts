@@ -126,6 +126,8 @@ const environmentSchema = z.object({
   TRANSFORM_CONCURRENCY: integer(1, 1024, availableParallelism()),
   TRANSFORM_QUEUE: integer(0, 100_000, 100),
   TRANSFORM_QUEUE_PER_CLIENT: integer(1, 100_000, 20),
+  INSPECTION_CONCURRENCY: integer(1, 1024, 2),
+  INSPECTION_QUEUE: integer(0, 100_000, 64),
   TRANSFORM_CACHE_BYTES: integer(0, Number.MAX_SAFE_INTEGER, 32 * MIB),
   CACHE_MAX_BYTES: integer(0, Number.MAX_SAFE_INTEGER, 64 * MIB),
   CACHE_MAX_ITEM_BYTES: integer(0, Number.MAX_SAFE_INTEGER, MIB),
@@ -216,6 +218,12 @@ export interface Config {
   /** Variants made at once; more wait in a queue of `transformQueue`, beyond which reads answer 503. */
   readonly transformConcurrency: number;
   readonly transformQueue: number;
+  /**
+   * Uploads whose frames the decoder counts at once, each read whole for it (GIF, WebP, AVIF,
+   * TIFF, ICO); `inspectionQueue` more wait, beyond which uploads answer 503.
+   */
+  readonly inspectionConcurrency: number;
+  readonly inspectionQueue: number;
   /** Reads of one client (API key, else address) that may wait on a transformation at once; beyond, 429. */
   readonly transformQueuePerClient: number;
   /** Bytes of originals kept whole after a transformation, for the next sizes of the same image; 0: none. */
@@ -309,6 +317,8 @@ export function loadConfig(environment: Environment): Config {
     requireSignedUrls: env.REQUIRE_SIGNED_URLS,
     transformConcurrency: env.TRANSFORM_CONCURRENCY,
     transformQueue: env.TRANSFORM_QUEUE,
+    inspectionConcurrency: env.INSPECTION_CONCURRENCY,
+    inspectionQueue: env.INSPECTION_QUEUE,
     transformQueuePerClient: env.TRANSFORM_QUEUE_PER_CLIENT,
     transformCacheBytes: env.TRANSFORM_CACHE_BYTES,
     cacheMaxBytes: env.CACHE_MAX_BYTES,

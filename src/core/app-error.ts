@@ -44,6 +44,7 @@ export const errorCatalog = {
   'unsupported-tus-extension': { status: 501, title: 'Unsupported tus extension' },
   'database-unavailable': { status: 503, title: 'Database unavailable' },
   'transformations-busy': { status: 503, title: 'Too many transformations waiting' },
+  'inspections-busy': { status: 503, title: 'Too many uploads waiting to be checked' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
@@ -69,4 +70,9 @@ export class AppError extends Error {
     this.title = errorCatalog[code].title;
     this.headers = options.headers ?? {};
   }
+}
+
+/** A refusal of what the client sent (4xx), as against a failure on our side that a retry may get past. */
+export function isRefusal(error: unknown): error is AppError {
+  return error instanceof AppError && error.status < 500;
 }

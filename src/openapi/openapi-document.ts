@@ -245,7 +245,7 @@ const tusResumable = {
 };
 const tusProtocol: ErrorCode[] = ['malformed-tus-request', 'unsupported-tus-version', 'database-unavailable', ...always];
 const tusUpload: ErrorCode[] = [...tusProtocol, ...writeGuard, 'upload-not-found', 'upload-expired'];
-const contentRefusals: ErrorCode[] = ['file-too-large', 'too-many-pixels', 'unsupported-image-type'];
+const contentRefusals: ErrorCode[] = ['file-too-large', 'too-many-pixels', 'unsupported-image-type', 'inspections-busy'];
 const finishedHeaders = 'On the answer that finishes the upload: `X-Image-Id` and `X-Image-Url` (`/image/<id>`) name the stored image.';
 
 const resumablePaths = {
@@ -333,7 +333,7 @@ const paths = {
         ...problems(
           'not-multipart', 'malformed-multipart', 'no-images', 'unexpected-field', 'malformed-request',
           ...writeGuard, 'file-too-large', 'too-many-files', 'form-too-large', 'too-many-pixels',
-          'unsupported-image-type', 'rate-limited', 'request-timeout', 'database-unavailable', ...always,
+          'unsupported-image-type', 'inspections-busy', 'rate-limited', 'request-timeout', 'database-unavailable', ...always,
         ),
       },
     },

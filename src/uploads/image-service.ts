@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { isDatabaseUnavailable } from '../database/database-errors';
-import { AppError } from '../core/app-error';
+import { AppError, isRefusal } from '../core/app-error';
 import type { Logger } from '../core/logger';
 import type { ImageCache } from '../storage/image-cache';
 import { fileTooLarge, judgeHead, judgePixels, type RecognisedImage } from '../media/content-rules';
 import { decodedSizeOf, headerMayUnderstate } from '../media/decoded-size';
+import type { WorkLimiter } from '../core/work-limiter';
 import { inspectHead, MAX_HEAD_BYTES, type HeadInspection, type ImageType } from '../media/image-inspection';
 import type { ImageRecord, ImageRepository, ImageUpload } from '../storage/image-repository';
 import { storedFilename } from '../media/stored-filename';
@@ -23,6 +24,8 @@ export interface ImageServiceOptions {
   readonly logger: Logger;
   /** Told of every image removed, so that no instance keeps serving it from memory. */
   readonly cache: Pick<ImageCache, 'forget'>;
+  /** Bounds the stored files read whole at once to count their frames. */
+  readonly inspections: WorkLimiter;
 }
 
 export interface IncomingImage {
@@ -213,7 +216,7 @@ export function createImageService(repository: ImageRepository, options: ImageSe
    */
   async function confirmPixels(type: ImageType, filename: string, content: () => Readable): Promise<void> {
     if (!headerMayUnderstate(type)) return;
-    const decoded = await decodedSizeOf(content());
+    const decoded = await options.inspections.run(() => decodedSizeOf(content()));
     const refusal = decoded && judgePixels(decoded, filename, options);
     if (refusal) throw refusal;
   }
@@ -321,7 +324,8 @@ export function createImageService(repository: ImageRepository, options: ImageSe
       stored = await storeWritten(written, ledger);
       await ledger.settle(stored.image);
     } catch (error) {
-      if (error instanceof AppError) await removeQuietly(written.id);
+      // A busy server (503) keeps the bytes sent, for the client's retry.
+      if (isRefusal(error)) await removeQuietly(written.id);
       throw error;
     }
     // Until settled, a retry needs them; left behind now, they are swept once the upload's record expires.

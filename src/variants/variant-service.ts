@@ -9,7 +9,7 @@ import type { ClientShares } from './client-shares';
 import type { OriginalSources } from './original-sources';
 import { checkOutputPixels, type SourceShape } from './output-cost';
 import { abortReason, shareWork, type SharedWork } from '../core/shared-work';
-import type { TransformationLimiter } from './transformation-limiter';
+import type { WorkLimiter } from '../core/work-limiter';
 import { OUTPUT_FORMATS, type ResolvedTransformation } from './transformation-resolution';
 import { variantKey, type VariantRepository, type VariantUpload } from '../storage/variant-repository';
 import { shapeOf, transform } from './variant-transformer';
@@ -30,7 +30,7 @@ export interface VariantServiceOptions {
   readonly sources: Pick<OriginalSources, 'read'>;
   readonly onTransformation: (format: string, outcome: TransformationOutcome) => void;
   /** Bounds the transformations running and waiting in this process. */
-  readonly limiter: TransformationLimiter;
+  readonly limiter: WorkLimiter;
   /** Bounds each client's share of them. */
   readonly shares: ClientShares;
 }

@@ -5,6 +5,7 @@ import type { Express } from 'express';
 import type { Db } from 'mongodb';
 import { pino, type Logger } from 'pino';
 import { createApp, createExpressApp, type AppDependencies } from '../../src/app';
+import type { WorkLimiter } from '../../src/core/work-limiter';
 import { loadConfig, type Config } from '../../src/config/config';
 import { connectDatabase } from '../../src/database/connect';
 import { ensureIndexes } from '../../src/storage/open-database';
@@ -63,6 +64,8 @@ export interface TestAppOptions {
   readonly logger?: Logger;
   /** Another app's database, for two instances sharing one; by default a database of its own. */
   readonly databaseName?: string;
+  /** The limiter of frame counts both apps share, for a test to hold its places. */
+  readonly inspections?: WorkLimiter;
 }
 
 /** The projection of a lookup that fetches no chunk data: an upload checking that its chunks are there. */
@@ -94,7 +97,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   observeDatabaseCommands(connection.getClient(), metrics);
   const lifecycle = createLifecycle();
   const logger = options.logger ?? pino({ level: 'silent' });
-  const deps = { config, logger, db, repository, variantRepository, metrics, lifecycle };
+  const deps = { config, logger, db, repository, variantRepository, metrics, lifecycle, ...(options.inspections ? { inspections: options.inspections } : {}) };
   const chunkQueries = new Map<string, number>();
   connection.getClient().on('commandStarted', ({ commandName, databaseName, command }) => {
     if (commandName !== 'find' || databaseName !== db.databaseName || command.find !== `${config.bucketName}.chunks`) return;

@@ -45,6 +45,8 @@ describe('loadConfig', () => {
       logLevel: 'info',
       logFormat: 'auto',
       headersTimeoutSeconds: 30,
+      inspectionConcurrency: 2,
+      inspectionQueue: 64,
       requestTimeoutSeconds: 3600,
       uploadIdleTimeoutSeconds: 30,
       orphanGraceSeconds: 600,

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import { ObjectId } from 'mongodb';
 import { mayTouch, type Caller } from '../../core/caller';
-import { AppError } from '../../core/app-error';
+import { AppError, isRefusal } from '../../core/app-error';
 import { judgeHead, type ContentRules } from '../../media/content-rules';
 import { MissingChunksError } from '../../storage/gridfs/chunk-stream';
 import { inspectHead, type HeadInspection } from '../../media/image-inspection';
@@ -211,7 +211,7 @@ export function createResumableUploads(
         await states.remove(oid);
         throw notFound(oid.toHexString());
       }
-      if (error instanceof AppError) {
+      if (isRefusal(error)) {
         await states.remove(oid);
       } else {
         await states.release(oid, holder, unfinishedOffset(length, state)).catch(() => undefined);
