@@ -33,6 +33,7 @@ export const errorCatalog = {
   'not-json': { status: 415, title: 'Body is not application/json' },
   'range-not-satisfiable': { status: 416, title: 'Range not satisfiable' },
   'unsupported-tus-version': { status: 412, title: 'Unsupported tus version' },
+  'precondition-failed': { status: 412, title: 'Precondition failed' },
   'image-not-transformable': { status: 422, title: 'Image cannot be transformed' },
   'variant-too-large': { status: 422, title: 'Variant too large to make' },
   'upload-locked': { status: 423, title: 'Upload busy' },

@@ -7,6 +7,7 @@ import { createUploadRateLimit, type UploadRateLimitOptions } from '../access/up
 import type { ImageCatalog } from './image-catalog';
 import { judgedByAnswer } from '../observability/request-observer';
 import type { ImageReadHandler } from '../delivery/image-read-handler';
+import { conditionsOf } from '../delivery/read-plan';
 import { parseImageId } from '../core/image-id';
 import { encodeCursor, parseListQuery, parseSignRequest, parseVariantPageQuery, toImageDetails, toImageInfo } from './image-schemas';
 import type { ImageService, StoredImage } from '../uploads/image-service';
@@ -104,7 +105,7 @@ export function createImageRouter(
   router.get('/:id', (req, res) => readImage(req, res, req.params.id));
 
   router.delete('/:id', requireApiKey, async (req: Request<{ id: string }>, res) => {
-    await catalog.remove(parseImageId(req.params.id), callerOf(req));
+    await catalog.remove(parseImageId(req.params.id), callerOf(req), conditionsOf(req.headers));
     res.status(204).end();
   });
 

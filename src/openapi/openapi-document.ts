@@ -225,6 +225,7 @@ const readImage = (method: 'get' | 'head'): Schema => ({
       'variant-too-large',
       'too-many-transformations',
       'transformations-busy',
+      'precondition-failed',
       ...(method === 'get' ? (['range-not-satisfiable'] as const) : []),
     ),
   },
@@ -353,10 +354,11 @@ const paths = {
     delete: {
       operationId: 'deleteImage',
       summary: "Delete an image and all its chunks; another key's image is not found",
-      description: 'An upload still being written is no image yet: 404, and its chunks are left to it.',
+      description:
+        'An upload still being written is no image yet: 404, and its chunks are left to it. If-Match (strong), If-Unmodified-Since and If-None-Match are evaluated as RFC 9110, 13.2.2 orders them: 412, and nothing deleted, when they do not hold.',
       security: bearer,
       parameters: [idParameter],
-      responses: { '204': { description: 'Deleted' }, ...problems(...writeGuard, ...readErrors) },
+      responses: { '204': { description: 'Deleted' }, ...problems(...writeGuard, ...readErrors, 'precondition-failed') },
     },
     options: {
       operationId: 'preflightImage',
