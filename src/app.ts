@@ -21,6 +21,7 @@ import { createHealthRouter } from './health/health-router';
 import type { Lifecycle } from './health/lifecycle';
 import type { Metrics } from './observability/metrics';
 import { createRouteLabeller } from './openapi/route-of';
+import { methodNotAllowed } from './openapi/method-not-allowed';
 import { createRequestObserver, REQUEST_ID_HEADER, type RequestObserver } from './observability/request-observer';
 import { createDocsRouter } from './openapi/docs-router';
 import { createClientSettingsRouter } from './page/client-settings';
@@ -164,6 +165,7 @@ function buildParts({ config, logger, db, repository, variantRepository, metrics
   app.use(createDocsRouter());
   app.use(createClientSettingsRouter(config));
   app.use(createPageRouter());
+  app.use(methodNotAllowed());
   app.use(routeNotFound);
   app.use(problemResponder(logger));
   return { express: app, readImage, observe };

@@ -20,6 +20,7 @@ export const errorCatalog = {
   'image-not-found': { status: 404, title: 'Image not found' },
   'route-not-found': { status: 404, title: 'Route not found' },
   'upload-not-found': { status: 404, title: 'Upload not found' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
   'request-timeout': { status: 408, title: 'Request timeout' },
   'upload-offset-mismatch': { status: 409, title: 'Upload-Offset does not match' },
   'upload-expired': { status: 410, title: 'Upload expired' },

@@ -441,7 +441,8 @@ export const openApiDocument = Object.freeze({
   info: {
     title: 'image-api',
     version: '0.1.0',
-    description: 'Upload images as multipart/form-data into MongoDB GridFS and serve them by id.',
+    description:
+      'Upload images as multipart/form-data into MongoDB GridFS and serve them by id. A path below asked with a method it does not list answers 405 `method-not-allowed` with `Allow`; any other path, 404 `route-not-found`.',
   },
   components: {
     schemas,

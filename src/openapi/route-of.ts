@@ -16,15 +16,24 @@ function toTemplate(route: string): RouteTemplate {
 }
 
 /**
+ * The documented route whose template a path (without its query) matches, in the document's
+ * order, so that `/image/upload` is itself and not an `/image/{id}`; undefined for any other.
+ */
+export function createRouteMatcher(): (path: string) => string | undefined {
+  const templates = Object.keys(openApiDocument.paths).map(toTemplate);
+  return (path) => templates.find(({ pattern }) => pattern.test(path))?.route;
+}
+
+/**
  * The documented route a path belongs to, for logs and metric labels: a bounded set, whatever
  * paths clients make up. Swagger UI's files count as `/docs`, the web page's as `/`.
  */
 export function createRouteLabeller(): (url: string) => string {
-  const templates = Object.keys(openApiDocument.paths).map(toTemplate);
+  const routeOf = createRouteMatcher();
   return (url) => {
     const path = url.split(/[?#]/, 1)[0] ?? '';
     if (path.startsWith('/docs/')) return '/docs';
     if (path.startsWith(`${PAGE_ASSETS_PATH}/`)) return '/';
-    return templates.find(({ pattern }) => pattern.test(path))?.route ?? 'unmatched';
+    return routeOf(path) ?? 'unmatched';
   };
 }
