@@ -97,6 +97,8 @@ export function sendProblem(logger: Logger, error: unknown, req: IncomingMessage
 
 export function problemResponder(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    res.locals.report?.answeredWithProblem(sendProblem(logger, error, req, res).code);
+    // Answered first: an optional call would skip its argument, and the answer, without a report.
+    const { code } = sendProblem(logger, error, req, res);
+    res.locals.report?.answeredWithProblem(code);
   };
 }
