@@ -5,6 +5,7 @@ import type { Config } from './config/config';
 import { createApiKeyGuard } from './access/api-key-guard';
 import { createApiKeys } from './access/api-keys';
 import { createClientIdentifier } from './access/client-identity';
+import { CACHE_POLICY } from './http/cache-policy';
 import { malformedPath, NOSNIFF, problemResponder, routeNotFound, sendProblem } from './http/problem-responder';
 import { createImageCache } from './storage/image-cache';
 import { createImageCatalog } from './images/image-catalog';
@@ -160,7 +161,7 @@ function buildParts({ config, logger, db, repository, variantRepository, metrics
   app.use('/image', createImageRouter({ images, catalog, readImage, signUrl, apiKeys, requireApiKey }, { ...config, logger }));
   app.use(createHealthRouter(db, lifecycle));
   app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.render());
+    res.type(metrics.registry.contentType).set('Cache-Control', CACHE_POLICY.never).send(await metrics.render());
   });
   app.use(createDocsRouter());
   app.use(createClientSettingsRouter(config));

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import express, { Router } from 'express';
 import { pageSecurityHeaders } from '../http/page-security';
+import { CACHE_POLICY, revalidatable, sendRevalidatable } from '../http/cache-policy';
 import { openApiDocument } from './openapi-document';
 
 /**
@@ -37,12 +38,14 @@ const docsPageHeaders = pageSecurityHeaders([START_SWAGGER_UI_HASH]);
 
 /** `/openapi.json` and Swagger UI at `/docs`, served from the installed package: no CDN. */
 export function createDocsRouter(): Router {
+  const document = revalidatable(JSON.stringify(openApiDocument));
+  const page = revalidatable(DOCS_PAGE);
   const router = Router();
   router.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument);
+    sendRevalidatable(res.type('json'), document, CACHE_POLICY.revalidate);
   });
   router.get('/docs', docsPageHeaders, (_req, res) => {
-    res.type('html').send(DOCS_PAGE);
+    sendRevalidatable(res.type('html'), page, CACHE_POLICY.revalidate);
   });
   router.use('/docs', express.static(SWAGGER_UI_FILES, { index: false, maxAge: '1d' }));
   return router;

@@ -150,6 +150,8 @@ function problems(...codes: ErrorCode[]): Record<string, Schema> {
 }
 
 const json = (description: string, schema: Schema): Schema => ({ description, content: { 'application/json': { schema } } });
+/** An answer with `Cache-Control: no-cache` and an ETag of its bytes, revalidated with If-None-Match. */
+const notModified = { '304': { description: 'Not modified: If-None-Match names the ETag of the answer as it would be now' } };
 const idParameter = { name: 'id', in: 'path', required: true, schema: ref('ImageId') };
 const bearer = [{ apiKey: [] }, {}];
 const always: ErrorCode[] = ['internal-error'];
@@ -345,7 +347,7 @@ const paths = {
       summary: "Stored images, newest first: with API_KEYS, only the caller's own (an admin key's: all)",
       security: bearer,
       parameters: pageParameters,
-      responses: { '200': json('One page', ref('ImagePage')), ...problems('invalid-query', ...writeGuard, 'database-unavailable', ...always) },
+      responses: { '200': json('One page', ref('ImagePage')), ...notModified, ...problems('invalid-query', ...writeGuard, 'database-unavailable', ...always) },
     },
   },
   '/image/{id}': {
@@ -373,7 +375,7 @@ const paths = {
       summary: "What is known of one image, and a page of the variants stored of it; another key's image is not found",
       security: bearer,
       parameters: [idParameter, ...pageParameters],
-      responses: { '200': json('The image', ref('ImageDetails')), ...problems('invalid-query', ...writeGuard, ...readErrors) },
+      responses: { '200': json('The image', ref('ImageDetails')), ...notModified, ...problems('invalid-query', ...writeGuard, ...readErrors) },
     },
   },
   '/image/{id}/sign': {
@@ -407,20 +409,20 @@ const paths = {
     },
   },
   '/openapi.json': {
-    get: { operationId: 'openapi', summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }) } },
+    get: { operationId: 'openapi', summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }), ...notModified } },
   },
   '/docs': {
     get: {
       operationId: 'docs',
       summary: 'Swagger UI for this document',
-      responses: { '200': { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } } },
+      responses: { '200': { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } }, ...notModified },
     },
   },
   '/client-settings': {
     get: {
       operationId: 'clientSettings',
       summary: 'Whether uploads need an API key, the upload limits and the variant sizes, for the web page and other clients',
-      responses: { '200': json('The settings', ref('ClientSettings')) },
+      responses: { '200': json('The settings', ref('ClientSettings')), ...notModified },
     },
   },
   '/': {
@@ -429,6 +431,7 @@ const paths = {
       summary: 'The web page: upload with progress and resume, and a gallery (its scripts and styles are under /assets/)',
       responses: {
         '200': { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } },
+        ...notModified,
         ...problems('route-not-found'),
       },
     },
