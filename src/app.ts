@@ -25,6 +25,7 @@ import { createRouteLabeller } from './openapi/route-of';
 import { methodNotAllowed } from './openapi/method-not-allowed';
 import { createRequestObserver, REQUEST_ID_HEADER, type RequestObserver } from './observability/request-observer';
 import { createDocsRouter } from './openapi/docs-router';
+import { createOpenApiDocument } from './openapi/openapi-document';
 import { createClientSettingsRouter } from './page/client-settings';
 import { createPageRouter } from './page/page-router';
 import type { VariantRepository } from './storage/variant-repository';
@@ -88,6 +89,13 @@ interface Parts {
   readonly express: Express;
   readonly readImage: ImageReadHandler;
   readonly observe: RequestObserver;
+  /** Segments of other routes that `/image/{id}` would take for an id: `upload`, `uploads`. */
+  readonly notImageIds: ReadonlySet<string>;
+}
+
+/** `/image/upload` and `/image/uploads` are routes of their own, whatever the lean path's pattern says. */
+function literalImageSegments(routes: readonly string[]): ReadonlySet<string> {
+  return new Set(routes.flatMap((route) => /^\/image\/([^/{}]+)$/.exec(route)?.[1] ?? []));
 }
 
 /** Express observes every request it serves; the lean read path observes its own. */
@@ -136,7 +144,8 @@ function buildParts({ config, logger, db, repository, variantRepository, metrics
     expirySeconds: config.resumableExpirySeconds,
   });
 
-  const observe = createRequestObserver(logger, metrics, createRouteLabeller());
+  const openApiDocument = createOpenApiDocument(config);
+  const observe = createRequestObserver(logger, metrics, createRouteLabeller(Object.keys(openApiDocument.paths)));
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -156,6 +165,8 @@ function buildParts({ config, logger, db, repository, variantRepository, metrics
   const signUrl = createUrlSigner(config);
   // One guard for both routers, so that wrong keys count alike on every route that takes one.
   const requireApiKey = createApiKeyGuard(apiKeys, { ...config, logger });
+  // Ahead of every route: GET /image/upload is no read of an image called "upload".
+  app.use(methodNotAllowed(openApiDocument.paths));
   // Ahead of the image routes, whose /image/:id would otherwise take /image/uploads.
   app.use(RESUMABLE_PATH, createResumableRouter(resumable, { apiKeys, requireApiKey }, { ...config, logger }));
   app.use('/image', createImageRouter({ images, catalog, readImage, signUrl, apiKeys, requireApiKey }, { ...config, logger }));
@@ -163,13 +174,12 @@ function buildParts({ config, logger, db, repository, variantRepository, metrics
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).set('Cache-Control', CACHE_POLICY.never).send(await metrics.render());
   });
-  app.use(createDocsRouter());
+  app.use(createDocsRouter(openApiDocument));
   app.use(createClientSettingsRouter(config));
   app.use(createPageRouter());
-  app.use(methodNotAllowed());
   app.use(routeNotFound);
   app.use(problemResponder(logger));
-  return { express: app, readImage, observe };
+  return { express: app, readImage, observe, notImageIds: literalImageSegments(Object.keys(openApiDocument.paths)) };
 }
 
 /** Every route through Express, reads included; the lean path below must answer the same. */
@@ -182,9 +192,10 @@ const IMAGE_PATH = /^\/image\/([^/?#]+)(?:[?#].*)?$/;
 const IMAGE_ROUTE = '/image/{id}';
 
 /** The id of a GET or HEAD for one image, as it appears in the path, or undefined. */
-function leanImagePathId(req: IncomingMessage): string | undefined {
+function leanImagePathId(req: IncomingMessage, notImageIds: ReadonlySet<string>): string | undefined {
   if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
-  return IMAGE_PATH.exec(req.url ?? '')?.[1];
+  const id = IMAGE_PATH.exec(req.url ?? '')?.[1];
+  return id === undefined || notImageIds.has(id) ? undefined : id;
 }
 
 /** Decoded exactly as Express would. */
@@ -202,9 +213,9 @@ function decodedId(encodedId: string): string {
  * the same handler Express would call; everything else goes through Express.
  */
 export function createApp(deps: AppDependencies): RequestListener {
-  const { express: app, readImage, observe } = buildParts(deps);
+  const { express: app, readImage, observe, notImageIds } = buildParts(deps);
   return (req: IncomingMessage, res: ServerResponse) => {
-    const encodedId = leanImagePathId(req);
+    const encodedId = leanImagePathId(req, notImageIds);
     if (encodedId === undefined) {
       app(req, res);
       return;

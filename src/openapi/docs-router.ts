@@ -3,7 +3,6 @@ import path from 'node:path';
 import express, { Router } from 'express';
 import { pageSecurityHeaders } from '../http/page-security';
 import { CACHE_POLICY, revalidatable, sendRevalidatable } from '../http/cache-policy';
-import { openApiDocument } from './openapi-document';
 
 /**
  * Found by its package file: the package's own entry point loads Swagger UI's whole browser
@@ -37,7 +36,7 @@ const START_SWAGGER_UI_HASH = `'sha256-${createHash('sha256').update(START_SWAGG
 const docsPageHeaders = pageSecurityHeaders([START_SWAGGER_UI_HASH]);
 
 /** `/openapi.json` and Swagger UI at `/docs`, served from the installed package: no CDN. */
-export function createDocsRouter(): Router {
+export function createDocsRouter(openApiDocument: object): Router {
   const document = revalidatable(JSON.stringify(openApiDocument));
   const page = revalidatable(DOCS_PAGE);
   const router = Router();

@@ -1,8 +1,18 @@
 import { errorCatalog, type ErrorCode } from '../core/app-error';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../images/image-schemas';
+import { DEFAULT_PAGE_SIZE, MAX_EXPIRES_IN_SECONDS, MAX_PAGE_SIZE, MAX_SIGNED_PARAMS_LENGTH } from '../images/image-schemas';
 import { FITS, MAX_DIMENSION, NAMED_FORMATS } from '../variants/transformation';
 
 type Schema = Readonly<Record<string, unknown>>;
+
+/** The settings the document states as limits, so that it is as strict as the server it describes. */
+export interface DocumentedLimits {
+  /** MAX_FILES: the most files one upload may hold. */
+  readonly maxFiles: number;
+  /** MAX_FILE_SIZE: the largest Upload-Length a resumable upload may declare. */
+  readonly maxFileSize: number;
+  /** PRESETS, of which the names are documented. */
+  readonly presets: Readonly<Record<string, unknown>>;
+}
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 const nullable = (type: string): Schema => ({ type: [type, 'null'] });
@@ -95,8 +105,18 @@ const schemas: Record<string, Schema> = {
   SignRequest: {
     type: 'object',
     properties: {
-      params: { type: 'string', default: '', description: 'The read query to sign, such as `w=300&format=webp`' },
-      expiresIn: { type: 'integer', minimum: 1, description: 'Seconds the URL stays valid; absent: forever' },
+      params: {
+        type: 'string',
+        default: '',
+        maxLength: MAX_SIGNED_PARAMS_LENGTH,
+        description: 'The read query to sign, such as `w=300&format=webp`',
+      },
+      expiresIn: {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_EXPIRES_IN_SECONDS,
+        description: 'Seconds the URL stays valid, at most ten years; absent: forever',
+      },
     },
     additionalProperties: false,
   },
@@ -173,11 +193,20 @@ const dimension = (name: string, side: string): Schema => ({
 
 const pageParameters: Schema[] = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } },
-  { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'The `next` of the previous page' },
+  { name: 'cursor', in: 'query', schema: { type: 'string', minLength: 1 }, description: 'The `next` of the previous page' },
 ];
 
-/** Any of them makes the read a variant; other query parameters are ignored. */
-const transformationParameters: Schema[] = [
+/** One of PRESETS' names; none is valid when none is set. */
+function presetSchema(names: readonly string[]): Schema {
+  return names.length > 0 ? { type: 'string', enum: names } : { type: 'string', not: {} };
+}
+
+/**
+ * Any of them makes the read a variant; other query parameters are ignored. `preset` excludes
+ * the parameters before it, which parameters of their own cannot say in a schema: its
+ * description does, and the server answers 400 `invalid-transformation`.
+ */
+const transformationParameters = (presetNames: readonly string[]): Schema[] => [
   dimension('w', 'Width'),
   dimension('h', 'Height'),
   { name: 'fit', in: 'query', schema: { type: 'string', enum: [...FITS], default: 'inside' }, description: 'How the image fits w×h; needs w or h' },
@@ -194,7 +223,12 @@ const transformationParameters: Schema[] = [
     description: '`auto`: AVIF if Accept lists image/avif, else WebP if it lists image/webp, else the original format (with `Vary: Accept`)',
   },
   { name: 'q', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 }, description: 'Quality of JPEG, WebP and AVIF (defaults 80, 80, 50); needs a signed URL' },
-  { name: 'preset', in: 'query', schema: { type: 'string' }, description: 'One of PRESETS; not combined with the parameters above' },
+  {
+    name: 'preset',
+    in: 'query',
+    schema: presetSchema(presetNames),
+    description: 'One of PRESETS. Never with w, h, fit, enlarge, format or q: together they answer 400 `invalid-transformation`',
+  },
   {
     name: 'exp',
     in: 'query',
@@ -210,10 +244,10 @@ const transformationParameters: Schema[] = [
   },
 ];
 
-const readImage = (method: 'get' | 'head'): Schema => ({
+const readImage = (method: 'get' | 'head', presetNames: readonly string[]): Schema => ({
   operationId: `${method}Image`,
   summary: method === 'get' ? 'The image, or a variant of it, ready for an <img> tag' : 'The headers of GET, no body',
-  parameters: [idParameter, ...transformationParameters],
+  parameters: [idParameter, ...transformationParameters(presetNames)],
   responses: {
     '200': imageBody('The image, or the variant the query asks for (made and stored on its first request)'),
     ...(method === 'get' ? { '206': imageBody('The bytes of one `Range`') } : {}),
@@ -251,7 +285,10 @@ const tusUpload: ErrorCode[] = [...tusProtocol, ...writeGuard, 'upload-not-found
 const contentRefusals: ErrorCode[] = ['file-too-large', 'too-many-pixels', 'unsupported-image-type', 'inspections-busy'];
 const finishedHeaders = 'On the answer that finishes the upload: `X-Image-Id` and `X-Image-Url` (`/image/<id>`) name the stored image.';
 
-const resumablePaths = {
+/** Any path segment: a preflight answers the same whatever the id, and checks none. */
+const preflightParameter = (name: string): Schema => ({ name, in: 'path', required: true, schema: { type: 'string' } });
+
+const resumablePaths = (maxFileSize: number) => ({
   '/image/uploads': {
     options: {
       operationId: 'discoverResumableUploads',
@@ -264,7 +301,7 @@ const resumablePaths = {
       security: bearer,
       parameters: [
         tusResumable,
-        { name: 'Upload-Length', in: 'header', required: true, schema: { type: 'integer', minimum: 1 } },
+        { name: 'Upload-Length', in: 'header', required: true, schema: { type: 'integer', minimum: 1, maximum: maxFileSize } },
         { name: 'Upload-Metadata', in: 'header', schema: { type: 'string' } },
       ],
       responses: {
@@ -277,7 +314,7 @@ const resumablePaths = {
     options: {
       operationId: 'preflightResumableUpload',
       summary: 'CORS preflight for HEAD, PATCH and DELETE of an upload',
-      parameters: [uploadIdParameter],
+      parameters: [preflightParameter('uploadId')],
       responses: { '204': { description: 'Preflight answer' } },
     },
     head: {
@@ -309,11 +346,11 @@ const resumablePaths = {
       responses: { '204': { description: 'Removed' }, ...problems(...tusUpload, 'upload-finished', 'upload-locked') },
     },
   },
-};
+});
 
-const paths = {
+const paths = ({ maxFiles, maxFileSize, presets }: DocumentedLimits) => ({
   // Ahead of /image/{id}, which the route labels would otherwise match first.
-  ...resumablePaths,
+  ...resumablePaths(maxFileSize),
   '/image/upload': {
     post: {
       operationId: 'uploadImages',
@@ -325,7 +362,15 @@ const paths = {
           'multipart/form-data': {
             schema: {
               type: 'object',
-              properties: { images: { type: 'array', items: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+              properties: {
+                images: {
+                  type: 'array',
+                  items: { type: 'string', contentMediaType: 'application/octet-stream' },
+                  minItems: 1,
+                  maxItems: maxFiles,
+                  description: 'Each an image of ALLOWED_TYPES, recognised by its bytes, of at most MAX_FILE_SIZE bytes and MAX_PIXELS pixels',
+                },
+              },
               required: ['images'],
             },
           },
@@ -351,8 +396,8 @@ const paths = {
     },
   },
   '/image/{id}': {
-    get: readImage('get'),
-    head: readImage('head'),
+    get: readImage('get', Object.keys(presets)),
+    head: readImage('head', Object.keys(presets)),
     delete: {
       operationId: 'deleteImage',
       summary: "Delete an image and all its chunks; another key's image is not found",
@@ -365,7 +410,7 @@ const paths = {
     options: {
       operationId: 'preflightImage',
       summary: 'CORS preflight for reads',
-      parameters: [idParameter],
+      parameters: [preflightParameter('id')],
       responses: { '204': { description: 'Preflight answer' } },
     },
   },
@@ -436,26 +481,31 @@ const paths = {
       },
     },
   },
-};
+});
 
-/** The API contract; tests check that every route is in it and that real answers match it. */
-export const openApiDocument = Object.freeze({
-  openapi: '3.1.0',
-  info: {
-    title: 'image-api',
-    version: '0.1.0',
-    description:
-      'Upload images as multipart/form-data into MongoDB GridFS and serve them by id. A path below asked with a method it does not list answers 405 `method-not-allowed` with `Allow`; any other path, 404 `route-not-found`.',
-  },
-  components: {
-    schemas,
-    securitySchemes: {
-      apiKey: {
-        type: 'http',
-        scheme: 'bearer',
-        description: 'One of API_KEYS or ADMIN_API_KEYS; needed only when either is set. A key touches only the images and uploads it made; an admin key, all.',
+/**
+ * The API contract for a server with these settings; tests check that every route is in it and
+ * that real answers match it.
+ */
+export function createOpenApiDocument(limits: DocumentedLimits) {
+  return Object.freeze({
+    openapi: '3.1.0',
+    info: {
+      title: 'image-api',
+      version: '0.1.0',
+      description:
+        'Upload images as multipart/form-data into MongoDB GridFS and serve them by id. A path below asked with a method it does not list answers 405 `method-not-allowed` with `Allow`; any other path, 404 `route-not-found`.',
+    },
+    components: {
+      schemas,
+      securitySchemes: {
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'One of API_KEYS or ADMIN_API_KEYS; needed only when either is set. A key touches only the images and uploads it made; an admin key, all.',
+        },
       },
     },
-  },
-  paths,
-});
+    paths: paths(limits),
+  });
+}

@@ -30,6 +30,9 @@ describe.each<[string, () => RequestListener]>([
     ['patch', `/image/${ID}`, 'GET, HEAD, DELETE, OPTIONS'],
     ['post', `/image/${ID}`, 'GET, HEAD, DELETE, OPTIONS'],
     ['put', '/image/upload', 'POST'],
+    ['get', '/image/upload', 'POST'],
+    ['head', '/image/upload', 'POST'],
+    ['get', '/image/uploads', 'POST, OPTIONS'],
     ['get', `/image/${ID}/sign`, 'POST'],
     ['delete', `/image/${ID}/info`, 'GET, HEAD'],
     ['post', '/image', 'GET, HEAD'],
@@ -44,9 +47,12 @@ describe.each<[string, () => RequestListener]>([
   ])('when %s %s is asked, then 405 method-not-allowed with Allow: %s', async (method, path, allow) => {
     const response = await send(appOf(), method, path);
 
-    expectProblem(response, 405, 'method-not-allowed');
+    expect(response.status).toBe(405);
     expect(response.headers.allow).toBe(allow);
-    expect(response.body).toMatchObject({ detail: expect.stringContaining(allow) as unknown });
+    if (method !== 'head') {
+      expectProblem(response, 405, 'method-not-allowed');
+      expect(response.body).toMatchObject({ detail: expect.stringContaining(allow) as unknown });
+    }
   });
 
   test('when a HEAD is asked of a route that only takes POST, then 405 with Allow and no body', async () => {
