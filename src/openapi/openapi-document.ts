@@ -1,6 +1,7 @@
 import { errorCatalog, type ErrorCode } from '../core/app-error';
 import { DEFAULT_PAGE_SIZE, MAX_EXPIRES_IN_SECONDS, MAX_PAGE_SIZE, MAX_SIGNED_PARAMS_LENGTH } from '../images/image-schemas';
 import { FITS, MAX_DIMENSION, NAMED_FORMATS } from '../variants/transformation';
+import { FIELD_LIMITS } from '../uploads/multipart/upload-middleware';
 
 type Schema = Readonly<Record<string, unknown>>;
 
@@ -232,8 +233,9 @@ const transformationParameters = (presetNames: readonly string[]): Schema[] => [
   {
     name: 'exp',
     in: 'query',
-    schema: { type: 'integer', minimum: 0 },
-    description: 'Unix seconds after which a signed URL is refused; part of what `sig` signs',
+    // Read only beside `sig`: alone, it is ignored like any parameter not named here.
+    schema: { type: 'string' },
+    description: 'Whole Unix seconds after which a signed URL is refused; part of what `sig` signs, and ignored without it',
   },
   {
     name: 'sig',
@@ -285,6 +287,10 @@ const tusUpload: ErrorCode[] = [...tusProtocol, ...writeGuard, 'upload-not-found
 const contentRefusals: ErrorCode[] = ['file-too-large', 'too-many-pixels', 'unsupported-image-type', 'inspections-busy'];
 const finishedHeaders = 'On the answer that finishes the upload: `X-Image-Id` and `X-Image-Url` (`/image/<id>`) name the stored image.';
 
+/** tus 1.0's syntax: keys of printable ASCII but space and comma, values in base64. */
+const METADATA_PAIR = '[!-+\\--~]+( ([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)?';
+const UPLOAD_METADATA = `^${METADATA_PAIR}(,${METADATA_PAIR})*$`;
+
 /** Any path segment: a preflight answers the same whatever the id, and checks none. */
 const preflightParameter = (name: string): Schema => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 
@@ -302,7 +308,12 @@ const resumablePaths = (maxFileSize: number) => ({
       parameters: [
         tusResumable,
         { name: 'Upload-Length', in: 'header', required: true, schema: { type: 'integer', minimum: 1, maximum: maxFileSize } },
-        { name: 'Upload-Metadata', in: 'header', schema: { type: 'string' } },
+        {
+          name: 'Upload-Metadata',
+          in: 'header',
+          schema: { type: 'string', pattern: UPLOAD_METADATA },
+          description: 'Comma-separated keys, each with its value in base64 after a space, or none; each key once; `filename` names the image',
+        },
       ],
       responses: {
         '201': { description: `Created: \`Location\` is the upload's URL, \`Upload-Expires\` when it expires. ${finishedHeaders}` },
@@ -328,7 +339,11 @@ const resumablePaths = (maxFileSize: number) => ({
       operationId: 'resumeResumableUpload',
       summary: 'tus: append bytes at Upload-Offset; the last ones are checked like a multipart upload',
       security: bearer,
-      parameters: [uploadIdParameter, tusResumable, { name: 'Upload-Offset', in: 'header', required: true, schema: { type: 'integer', minimum: 0 } }],
+      parameters: [
+        uploadIdParameter,
+        tusResumable,
+        { name: 'Upload-Offset', in: 'header', required: true, schema: { type: 'integer', minimum: 0, maximum: maxFileSize } },
+      ],
       requestBody: {
         required: true,
         content: { 'application/offset+octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
@@ -371,6 +386,14 @@ const paths = ({ maxFiles, maxFileSize, presets }: DocumentedLimits) => ({
                   description: 'Each an image of ALLOWED_TYPES, recognised by its bytes, of at most MAX_FILE_SIZE bytes and MAX_PIXELS pixels',
                 },
               },
+              additionalProperties: {
+                type: 'string',
+                maxLength: FIELD_LIMITS.fieldSize,
+                description: `Other text fields are ignored: at most ${FIELD_LIMITS.fields}, of ${FIELD_LIMITS.fieldSize} bytes each`,
+              },
+              maxProperties: FIELD_LIMITS.fields + 1,
+              // Control characters cannot be sent in a part's header.
+              propertyNames: { minLength: 1, maxLength: FIELD_LIMITS.fieldNameSize, pattern: '^[^\\u0000-\\u001f\\u007f]*$' },
               required: ['images'],
             },
           },
