@@ -61,6 +61,7 @@ export interface AppDependencies {
     | 'cacheMaxItemBytes'
     | 'cacheTtlSeconds'
     | 'corsOrigins'
+    | 'corsUploadOrigins'
     | 'apiKeys'
     | 'uploadRateLimit'
     | 'apiKeyFailureLimit'

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from '../core/config-error';
 import { derivedKeyName, type NamedApiKey } from '../access/api-keys';
-import type { CorsOrigins } from '../access/cors';
+import type { CorsOrigins, UploadOrigins } from '../access/cors';
 import { imageTypes, isImageType, type ImageType } from '../media/image-inspection';
 import { MAX_DIMENSION, parsePresets, type Transformation } from '../variants/transformation';
 
@@ -147,6 +147,14 @@ const environmentSchema = z.object({
     .trim()
     .regex(/^(\*|https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*)$/, 'must be * or a comma-separated list of origins such as https://example.com')
     .default('*'),
+  CORS_UPLOAD_ORIGINS: z
+    .string()
+    .trim()
+    .refine(
+      (list) => list.split(',').every((origin) => isOrigin(origin.trim())),
+      'must be a comma-separated list of origins such as https://app.example: scheme, host and port only, never *',
+    )
+    .optional(),
   API_KEYS: apiKeyList(false).optional(),
   ADMIN_API_KEYS: apiKeyList(true).optional(),
   UPLOAD_RATE_LIMIT: integer(0, 1_000_000, 60),
@@ -240,6 +248,8 @@ export interface Config {
   readonly writeConcern: 'majority' | number;
   readonly readPreference: z.infer<typeof environmentSchema>['READ_PREFERENCE'];
   readonly corsOrigins: CorsOrigins;
+  /** CORS_UPLOAD_ORIGINS: pages that may upload, sign and delete from a browser with a key; empty: none. */
+  readonly corsUploadOrigins: UploadOrigins;
   /** API_KEYS and ADMIN_API_KEYS, each with its name: the keys writes need; empty: anyone may write. */
   readonly apiKeys: readonly NamedApiKey[];
   /** Uploads per client per minute; 0 turns the limit off. */
@@ -266,6 +276,20 @@ export interface Config {
   readonly resumableExpirySeconds: number;
   /** Worker processes serving requests; above 1, a primary process runs them with node:cluster. */
   readonly webConcurrency: number;
+}
+
+/** Exactly an origin as a browser sends it in `Origin`: no path, no trailing slash, no user. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+function parseUploadOrigins(value: string | undefined): UploadOrigins {
+  return Object.freeze(value === undefined ? [] : [...new Set(value.split(',').map((origin) => origin.trim()))]);
 }
 
 function parseOrigins(value: string): CorsOrigins {
@@ -327,6 +351,7 @@ export function loadConfig(environment: Environment): Config {
     writeConcern: env.WRITE_CONCERN === 'majority' ? 'majority' : Number(env.WRITE_CONCERN),
     readPreference: env.READ_PREFERENCE,
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
+    corsUploadOrigins: parseUploadOrigins(env.CORS_UPLOAD_ORIGINS),
     apiKeys: Object.freeze([...(env.API_KEYS ?? []), ...(env.ADMIN_API_KEYS ?? [])]),
     uploadRateLimit: env.UPLOAD_RATE_LIMIT,
     apiKeyFailureLimit: env.API_KEY_FAILURE_LIMIT,
