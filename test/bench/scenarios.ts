@@ -11,6 +11,7 @@ export const UPLOAD_SCENARIO = 'upload 50 MiB';
 export const RESUMABLE_SCENARIO = 'upload 50 MiB, one client';
 export const OURS_MULTIPART_ONE = 'ours, multipart';
 export const OURS_TUS_ONE = 'ours, tus 5 MiB PATCHes';
+export const PIPE_UPLOAD_LIMIT = 'pipe-upload-limit';
 
 export const SHARP_LIMIT = 'sharp-limit';
 export const FIRST_WEBP_SCENARIO = 'first GET, 1024w WebP of 12 MP JPEG';
@@ -51,7 +52,7 @@ export function scenarioOrder(images: readonly BenchImage[], scaleImages: number
 
 export const SERVER_ORDER: readonly string[] = [
   'memory-limit',
-  'pipe-upload-limit',
+  PIPE_UPLOAD_LIMIT,
   SHARP_LIMIT,
   OURS_SAME_SIZE_ORIGINAL,
   OURS,
