@@ -162,6 +162,9 @@ const environmentSchema = z.object({
   WEB_CONCURRENCY: integer(1, 256, 1),
 });
 
+/** The name of every environment variable the service reads, for the check that each is documented. */
+export const settingNames: readonly string[] = Object.freeze(Object.keys(environmentSchema.shape));
+
 /** Node refuses a server whose headers may take longer than the whole request. */
 const settingsSchema = environmentSchema
   .refine((env) => env.HEADERS_TIMEOUT <= env.REQUEST_TIMEOUT, {
