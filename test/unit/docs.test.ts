@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { settingNames } from '../../src/config';
-import { errorCatalog } from '../../src/errors/app-error';
+import { settingNames } from '../../src/config/config';
+import { errorCatalog } from '../../src/core/app-error';
 
 const root = resolve(__dirname, '../..');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
@@ -51,11 +51,24 @@ function brokenLinksOf(file: string): string[] {
     .map((target) => `${relative(root, join(root, file))}: ${target}`);
 }
 
+/** The files of this repository a document names in a code span, such as `src/config/config.ts`, that are not there. */
+function missingFilesNamedIn(file: string): string[] {
+  const fenceless = read(file).replace(/^```[\s\S]*?^```/gm, '');
+  const named = [...fenceless.matchAll(/`((?:src|test|tools|web|docs|\.ci)\/[^`\s]*)`/g)].map(([, path = '']) => path);
+  return named.filter((path) => !existsSync(join(root, path))).map((path) => `${file}: ${path}`);
+}
+
 describe('the documentation', () => {
   test('when every relative link in README.md and docs/ is followed, then its file and heading exist', () => {
     const files = ['README.md', ...markdownFilesUnder('docs')];
 
     expect(files.flatMap(brokenLinksOf)).toEqual([]);
+  });
+
+  test('when README.md and docs/ name a file of the repository, then it exists', () => {
+    const files = ['README.md', ...markdownFilesUnder('docs')];
+
+    expect(files.flatMap(missingFilesNamedIn)).toEqual([]);
   });
 
   test('when the settings are looked up, then docs/configuration.md and .env.example name each one, and nothing else', () => {
