@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
 import {
   GridFSBucket,
-  MongoServerError,
   ObjectId,
   type Collection,
   type Db,
@@ -16,6 +15,7 @@ import {
 import { expectChunksKept, openChunkStream, type ByteRange, type ChunkDocument } from './gridfs/chunk-stream';
 import { findAbandoned, removeAbandoned } from './abandoned-files';
 import type { Orphan } from './gridfs/orphans';
+import { claimUniqueId } from './gridfs/unique-claim';
 import { createOpenUploads, createPendingWrites, type OpenUploads, type PendingWrites } from './gridfs/pending-writes';
 
 export type { Orphan } from './gridfs/orphans';
@@ -221,31 +221,12 @@ async function removeFile(collections: Collections, id: ObjectId): Promise<void>
   await collections.chunks.deleteMany({ files_id: id });
 }
 
-function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === 11000;
-}
-
-const CLAIM_ATTEMPTS = 3;
-
 /** Names never hold a colon (config.ts), so no owner's key can be another's. */
 const digestKey = (owner: string | undefined, sha256: string) => (owner === undefined ? sha256 : `${owner}:${sha256}`);
 
 async function claimContent({ files, digests }: Collections, content: string, id: ObjectId): Promise<string> {
-  for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
-    try {
-      await digests.insertOne({ _id: content, fileId: id });
-      return id.toHexString();
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-    }
-    const holder = await digests.findOne({ _id: content });
-    if (holder && (await files.countDocuments({ _id: holder.fileId }, { limit: 1 })) > 0) {
-      return holder.fileId.toHexString();
-    }
-    // The holder's file was removed by hand; its claim is void.
-    if (holder) await digests.deleteOne({ _id: content, fileId: holder.fileId });
-  }
-  throw new Error(`could not settle which image holds content ${content}`);
+  const holder = await claimUniqueId({ claims: digests, files }, { _id: content, fileId: id });
+  return holder.fileId.toHexString();
 }
 
 /**

@@ -1,4 +1,5 @@
-import { Binary, MongoServerError, ObjectId, type Collection, type Db } from 'mongodb';
+import { Binary, ObjectId, type Collection, type Db } from 'mongodb';
+import { isDuplicateKey } from '../database/database-errors';
 import type { ChunkDocument } from './gridfs/chunk-stream';
 
 /** Who may write an upload's bytes, and until when unless renewed. */
@@ -32,10 +33,6 @@ export type NewUploadState = Omit<UploadStateDocument, 'lease' | 'imageId' | 'co
 
 /** A lease is free when nobody holds it or its holder let it lapse (a crashed or stalled instance). */
 const leaseIsFree = (now: Date) => ({ $or: [{ lease: null }, { 'lease.until': { $lt: now } }] });
-
-function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === 11000;
-}
 
 export interface UploadStateRepository {
   create(state: NewUploadState): Promise<void>;

@@ -1,7 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
-import { GridFSBucket, MongoServerError, ObjectId, type Collection, type Db, type Filter, type GridFSFile } from 'mongodb';
+import { GridFSBucket, ObjectId, type Collection, type Db, type Filter, type GridFSFile } from 'mongodb';
 import { openChunkStream, type ByteRange, type ChunkDocument } from './gridfs/chunk-stream';
 import { findOrphans } from './gridfs/orphans';
+import { claimUniqueId } from './gridfs/unique-claim';
 import type { ImageRecord } from './image-repository';
 
 /**
@@ -148,26 +149,8 @@ export async function ensureVariantIndexes(db: Db, bucketName: string): Promise<
   await variants.createIndexes([{ key: { fileId: 1 } }]);
 }
 
-function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === 11000;
-}
-
-const CLAIM_ATTEMPTS = 3;
-
-async function claim({ files, variants }: VariantCollections, document: VariantDocument): Promise<ImageRecord> {
-  for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
-    try {
-      await variants.insertOne(document);
-      return toRecord(document);
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-    }
-    const holder = await variants.findOne({ _id: document._id });
-    if (holder && (await files.countDocuments({ _id: holder.fileId }, { limit: 1 })) > 0) return toRecord(holder);
-    // The holder's file is gone (removed by hand, or its removal was cut short); its claim is void.
-    if (holder) await variants.deleteOne({ _id: holder._id, fileId: holder.fileId });
-  }
-  throw new Error(`could not settle which file holds variant ${document._id}`);
+async function claimVariant({ files, variants }: VariantCollections, document: VariantDocument): Promise<ImageRecord> {
+  return toRecord(await claimUniqueId({ claims: variants, files }, document));
 }
 
 function openUpload(collections: VariantCollections, variant: NewVariant, openUploads: Set<string>): VariantUpload {
@@ -184,7 +167,7 @@ function openUpload(collections: VariantCollections, variant: NewVariant, openUp
     claim: async (facts) => {
       const file = stream.gridFSFile;
       if (!file) throw new Error(`GridFS did not record variant file ${stream.id.toHexString()}`);
-      return claim(collections, {
+      return claimVariant(collections, {
         _id: variantKey(variant.originalId, variant.params),
         originalId,
         params: variant.params,
