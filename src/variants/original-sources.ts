@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { createSingleFlight } from '../core/single-flight';
 import { CorruptFileError } from '../storage/gridfs/chunk-stream';
 import type { ImageReader } from '../storage/image-reader';
 import type { ImageRecord } from '../storage/image-repository';
@@ -48,21 +49,15 @@ export function createOriginalSources(originals: Originals, options: OriginalSou
           ttl: options.ttlSeconds * 1000,
         })
       : undefined;
-  const reading = new Map<string, Promise<Buffer>>();
+  const reading = createSingleFlight<Buffer>();
 
   function readOnce(original: ImageRecord): Promise<Buffer> {
-    let pending = reading.get(original.id);
-    if (!pending) {
-      pending = readWhole(originals, original)
-        .then((bytes) => {
-          // An original larger than the whole budget is not kept; lru-cache ignores it.
-          kept?.set(original.id, bytes);
-          return bytes;
-        })
-        .finally(() => reading.delete(original.id));
-      reading.set(original.id, pending);
-    }
-    return pending;
+    return reading.join(original.id, async () => {
+      const bytes = await readWhole(originals, original);
+      // An original larger than the whole budget is not kept; lru-cache ignores it.
+      kept?.set(original.id, bytes);
+      return bytes;
+    });
   }
 
   return {
