@@ -12,6 +12,7 @@ import { abortReason } from '../core/shared-work';
 import { createSingleFlight } from '../core/single-flight';
 import type { WorkLimiter } from '../core/work-limiter';
 import { OUTPUT_FORMATS, type ResolvedTransformation } from './transformation-resolution';
+import { removeWithRetries } from '../storage/removal-retries';
 import { variantKey, type VariantRepository, type VariantUpload } from '../storage/variant-repository';
 import { shapeOf, transform } from './variant-transformer';
 
@@ -78,12 +79,9 @@ export function createVariantService(repository: VariantRepository, options: Var
   /** Concurrent first requests for one variant in this process share one transformation. */
   const making = createSingleFlight<ImageRecord>();
 
-  async function removeQuietly(fileId: string): Promise<void> {
-    try {
-      await repository.removeFile(fileId);
-    } catch (error) {
-      logger.warn({ err: error, fileId }, 'left a variant file in the database; the orphan sweep removes it');
-    }
+  /** Never fails; what is left, the variant sweep removes. */
+  function removeQuietly(fileId: string): Promise<void> {
+    return removeWithRetries(() => repository.removeFile(fileId), { what: 'an abandoned variant file', fields: { fileId } }, logger);
   }
 
   /**
