@@ -1,6 +1,5 @@
 import type { Logger } from '../core/logger';
 import { createPeriodicSweep, type PeriodicSweep } from './periodic-sweep';
-import { IDS_PER_BATCH } from '../storage/gridfs/orphans';
 import type { ImageRepository, Orphan } from '../storage/image-repository';
 
 export interface OrphanSweeperOptions {
@@ -35,17 +34,6 @@ export function createOrphanSweeper(options: OrphanSweeperOptions): OrphanSweepe
     }
   }
 
-  async function removeOrphans(isStopped: () => boolean): Promise<RemovedOrphan[]> {
-    const olderThan = new Date(Date.now() - graceSeconds * 1000);
-    const orphans = await repository.findOrphans(olderThan);
-    const removed: RemovedOrphan[] = [];
-    for (let start = 0; start < orphans.length && !isStopped(); start += IDS_PER_BATCH) {
-      const batch = orphans.slice(start, start + IDS_PER_BATCH);
-      await removeBatch(batch);
-      removed.push(...batch);
-    }
-    return removed;
-  }
-
-  return createPeriodicSweep({ name: 'orphan sweep', logger, intervalSeconds, run: removeOrphans });
+  const findOrphans = () => repository.findOrphans(new Date(Date.now() - graceSeconds * 1000));
+  return createPeriodicSweep({ name: 'orphan sweep', logger, intervalSeconds, find: findOrphans, removeBatch });
 }

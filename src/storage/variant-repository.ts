@@ -1,7 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
 import { GridFSBucket, ObjectId, type Collection, type Db, type Filter, type GridFSFile } from 'mongodb';
 import { openChunkStream, type ByteRange, type ChunkDocument } from './gridfs/chunk-stream';
-import { findOrphans } from './gridfs/orphans';
+import { batchesOf } from '../core/batches';
+import { findOrphans, IDS_PER_BATCH } from './gridfs/orphans';
 import { claimUniqueId } from './gridfs/unique-claim';
 import type { ImageRecord } from './image-repository';
 
@@ -76,6 +77,8 @@ export interface VariantRepository {
   listOf(originalId: string, limit: number, after?: VariantPosition): Promise<StoredVariant[]>;
   /** Removes a variant file and its chunks, claimed or not, and any claim that points at it. */
   removeFile(fileId: string): Promise<void>;
+  /** The same for many files, three queries per 500. */
+  removeFiles(fileIds: readonly string[]): Promise<void>;
   /**
    * Removes every variant of an original, four queries per 500 whatever their number (a find,
    * then the claims, files and chunks by id); resolves to their keys.
@@ -183,15 +186,12 @@ function openUpload(collections: VariantCollections, variant: NewVariant, openUp
   };
 }
 
-const IDS_PER_BATCH = 500;
-
 /**
  * Three queries per batch of files, whatever their number. The claims go first, so that the
  * variants stop being found before their bytes go.
  */
 async function removeFiles({ files, chunks, variants }: VariantCollections, fileIds: readonly ObjectId[]): Promise<void> {
-  for (let start = 0; start < fileIds.length; start += IDS_PER_BATCH) {
-    const batch = fileIds.slice(start, start + IDS_PER_BATCH);
+  for (const batch of batchesOf(fileIds, IDS_PER_BATCH)) {
     await variants.deleteMany({ fileId: { $in: batch } });
     await files.deleteMany({ _id: { $in: batch } });
     await chunks.deleteMany({ files_id: { $in: batch } });
@@ -217,8 +217,7 @@ function pageFilter(originalId: string, after: VariantPosition | undefined): Fil
 async function variantFilesOfDeletedOriginals({ originals, variants }: VariantCollections): Promise<ObjectId[]> {
   const originalIds = await variants.distinct('originalId');
   const fileIds: ObjectId[] = [];
-  for (let start = 0; start < originalIds.length; start += IDS_PER_BATCH) {
-    const batch = originalIds.slice(start, start + IDS_PER_BATCH);
+  for (const batch of batchesOf(originalIds, IDS_PER_BATCH)) {
     const found = await originals.find({ _id: { $in: batch } }, { projection: { _id: 1 } }).toArray();
     const present = new Set(found.map((file) => file._id.toHexString()));
     const gone = batch.filter((id) => !present.has(id.toHexString()));
@@ -233,8 +232,7 @@ async function variantFilesOfDeletedOriginals({ originals, variants }: VariantCo
 async function unclaimedFiles({ files, variants }: VariantCollections, olderThan: Date): Promise<ObjectId[]> {
   const old = await files.find({ uploadDate: { $lt: olderThan } }, { projection: { _id: 1 } }).toArray();
   const unclaimed: ObjectId[] = [];
-  for (let start = 0; start < old.length; start += IDS_PER_BATCH) {
-    const batch = old.slice(start, start + IDS_PER_BATCH).map((file) => file._id);
+  for (const batch of batchesOf(old.map((file) => file._id), IDS_PER_BATCH)) {
     const claimed = await variants.find({ fileId: { $in: batch } }, { projection: { fileId: 1 } }).toArray();
     const claimedIds = new Set(claimed.map((variant) => variant.fileId.toHexString()));
     unclaimed.push(...batch.filter((id) => !claimedIds.has(id.toHexString())));
@@ -249,6 +247,8 @@ async function findLeftovers(collections: VariantCollections, olderThan: Date, o
   const ids = [...ofDeleted, ...unclaimed].map((id) => id.toHexString()).concat(chunksOnly.map((orphan) => orphan.fileId));
   return [...new Set(ids)];
 }
+
+const toObjectIds = (ids: readonly string[]) => ids.map((id) => new ObjectId(id));
 
 /** The only code that touches the variants' GridFS bucket and their index. */
 export function createVariantRepository(db: Db, bucketName: string): VariantRepository {
@@ -273,7 +273,8 @@ export function createVariantRepository(db: Db, bucketName: string): VariantRepo
       const documents = await collections.variants.find(pageFilter(originalId, after)).sort({ uploadDate: 1, _id: 1 }).limit(limit).toArray();
       return documents.map((document) => ({ params: document.params, record: toRecord(document) }));
     },
-    removeFile: (fileId) => removeFiles(collections, [new ObjectId(fileId)]),
+    removeFile: (fileId) => removeFiles(collections, toObjectIds([fileId])),
+    removeFiles: (fileIds) => removeFiles(collections, toObjectIds(fileIds)),
     removeAllOf: async (originalId) =>
       removeVariants(collections, await collections.variants.find({ originalId: new ObjectId(originalId) }, idsOnly).toArray()),
     keepNewest: async (originalId, count, keep) => {

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Binary, ObjectId, type CommandStartedEvent, type Db } from 'mongodb';
+import { Binary, ObjectId, type Db } from 'mongodb';
 import type { ImageRepository } from '../../src/storage/image-repository';
 import { createOrphanSweeper, type OrphanSweeperOptions } from '../../src/maintenance/orphan-sweeper';
 import { countChunks, objectIdFrom, writeChunks, writeOrphans } from '../helpers/chunks';
+import { countCommands } from '../helpers/commands';
 import { download } from '../helpers/http';
 import { makeImage } from '../helpers/images';
 import { captureLogs, LEVEL } from '../helpers/logs';
@@ -31,15 +32,6 @@ function sweeperOf(
   const logs = captureLogs();
   const sweeper = createOrphanSweeper({ repository, logger: logs.logger, graceSeconds, intervalSeconds });
   return { sweeper, lines: logs.lines };
-}
-
-/** How many commands of each name the app's client sends from now on. */
-function countCommands(db: Db): Map<string, number> {
-  const counts = new Map<string, number>();
-  db.client.on('commandStarted', (event: CommandStartedEvent) => {
-    counts.set(event.commandName, (counts.get(event.commandName) ?? 0) + 1);
-  });
-  return counts;
 }
 
 async function chunksLeft(db: Db, ids: readonly ObjectId[]): Promise<number> {

@@ -1,7 +1,8 @@
 import { ObjectId } from 'mongodb';
 import request from 'supertest';
 import { createVariantSweeper } from '../../src/maintenance/variant-sweeper';
-import { countChunks, writeChunks } from '../helpers/chunks';
+import { countChunks, writeChunks, writeOrphans } from '../helpers/chunks';
+import { countCommands } from '../helpers/commands';
 import { expectMatchesContract } from '../helpers/contract';
 import { download, onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage } from '../helpers/images';
@@ -28,8 +29,8 @@ async function uploadedWithVariants(...queries: string[]): Promise<string> {
   return id;
 }
 
-function sweeperOf(graceSeconds: number) {
-  return createVariantSweeper({ repository: api.variantRepository, logger: captureLogs().logger, graceSeconds, intervalSeconds: 300 });
+function sweeperOf(graceSeconds: number, app = api) {
+  return createVariantSweeper({ repository: app.variantRepository, logger: captureLogs().logger, graceSeconds, intervalSeconds: 300 });
 }
 
 test('when an image has variants, then /info lists them with their canonical parameters', async () => {
@@ -78,6 +79,24 @@ test('when an original is gone but its variants stayed, then a sweep removes the
 
   expect(removed).toContain(variant?.record.fileId);
   expect(await api.variantsOf(id)).toEqual([]);
+});
+
+test('when there are more leftovers than fit one batch, then one sweep removes them all with three deletions per 500 of them', async () => {
+  const own = await startTestApp();
+  try {
+    const leftovers = await writeOrphans(own.db, VARIANT_BUCKET, 501, 2 * HOUR);
+    const commands = countCommands(own.db);
+
+    const removed = await sweeperOf(HOUR, own).sweep();
+
+    // The claims, the files and the chunks of each batch, by id.
+    expect(commands.get('delete')).toBe(2 * 3);
+    expect(removed).toHaveLength(501);
+    expect(await own.storedVariants()).toEqual({ files: 0, chunks: 0, claimed: 0 });
+    expect(removed.sort()).toEqual(leftovers.map((id) => id.toHexString()).sort());
+  } finally {
+    await own.close();
+  }
 });
 
 test('when a variant file was never claimed or left chunks only, then a sweep removes it after the grace and not before', async () => {
