@@ -17,6 +17,7 @@ import { createInspectionLimiter } from './uploads/inspection-limiter';
 import type { WorkLimiter } from './core/work-limiter';
 import { createUrlSigner } from './delivery/read-url-signature';
 import type { Logger } from './core/logger';
+import type { PendingWrites } from './core/pending-writes';
 import { createHealthRouter } from './health/health-router';
 import type { Lifecycle } from './health/lifecycle';
 import type { Metrics } from './observability/metrics';
@@ -76,6 +77,8 @@ export interface AppDependencies {
   /** Where variants are stored, apart from originals. */
   readonly variantRepository: VariantRepository;
   readonly metrics: Metrics;
+  /** The shutdown barrier the repositories count their writes in, which resumable uploads count theirs in too. */
+  readonly writes: Pick<PendingWrites, 'track'>;
   /** Tells `/readyz` that shutdown has begun. */
   readonly lifecycle: Lifecycle;
   /** Bounds the uploads whose frames are counted at once; by default INSPECTION_CONCURRENCY and INSPECTION_QUEUE's. */
@@ -89,7 +92,7 @@ interface Parts {
 }
 
 /** Express observes every request it serves; the lean read path observes its own. */
-function buildParts({ config, logger, db, repository, variantRepository, metrics, lifecycle, ...given }: AppDependencies): Parts {
+function buildParts({ config, logger, db, repository, variantRepository, metrics, writes, lifecycle, ...given }: AppDependencies): Parts {
   const cache = createImageCache({
     maxBytes: config.cacheMaxBytes,
     maxItemBytes: config.cacheMaxItemBytes,
@@ -129,7 +132,7 @@ function buildParts({ config, logger, db, repository, variantRepository, metrics
     },
     { ...config, clientOf: createClientIdentifier(apiKeys, config.trustProxy) },
   );
-  const resumable = createResumableUploads(createUploadStateRepository(db, config.bucketName), images, repository, {
+  const resumable = createResumableUploads(createUploadStateRepository(db, config.bucketName), images, writes, {
     ...config,
     expirySeconds: config.resumableExpirySeconds,
   });

@@ -16,7 +16,8 @@ import { expectChunksKept, openChunkStream, type ByteRange, type ChunkDocument }
 import { findAbandoned, removeAbandoned } from './abandoned-files';
 import type { Orphan } from './gridfs/orphans';
 import { claimUniqueId } from './gridfs/unique-claim';
-import { createOpenUploads, createPendingWrites, type OpenUploads, type PendingWrites } from './gridfs/pending-writes';
+import type { PendingWrites } from '../core/pending-writes';
+import { createOpenUploads, type OpenUploads } from './gridfs/open-uploads';
 
 export type { Orphan } from './gridfs/orphans';
 
@@ -123,13 +124,6 @@ export interface ImageRepository {
   findOrphans(olderThan: Date): Promise<Orphan[]>;
   /** Removes all chunks of these files, and the state of any resumable upload among them; resolves to how many chunks went. */
   deleteOrphans(ids: readonly string[]): Promise<number>;
-  /** Counts a write made outside this repository (a resumable upload's PATCH) as under way until it settles. */
-  track<T>(write: () => Promise<T>): Promise<T>;
-  /**
-   * Resolves once no write is under way: every upload opened has been finished or removed.
-   * Closing the connection after that leaves no half image behind.
-   */
-  settled(): Promise<void>;
 }
 
 interface ImageMetadata {
@@ -327,20 +321,12 @@ async function recordFile({ files, chunks }: Collections, file: WrittenFile): Pr
   return toRecord(document);
 }
 
-async function tracked<T>(writes: PendingWrites, write: () => Promise<T>): Promise<T> {
-  const over = writes.begin();
-  try {
-    return await write();
-  } finally {
-    over();
-  }
-}
-
 /**
- * The only place that touches GridFS, with its chunk reader and orphan search. Ids are
- * 24-hex strings validated by the caller.
+ * The originals' GridFS bucket, with its chunk reader and orphan search. Ids are 24-hex strings
+ * validated by the caller. Its writes count in `writes`, an upload from its opening until it is
+ * finished or removed, so that shutdown leaves no half image behind.
  */
-export function createImageRepository(db: Db, bucketName: string): ImageRepository {
+export function createImageRepository(db: Db, bucketName: string, writes: PendingWrites): ImageRepository {
   const collections: Collections = {
     bucket: new GridFSBucket(db, { bucketName }),
     files: db.collection<GridFSFile>(`${bucketName}.files`),
@@ -348,8 +334,6 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
     digests: db.collection<DigestDocument>(`${bucketName}.digests`),
   };
   const uploadStates = createUploadStateRepository(db, bucketName);
-  const writes = createPendingWrites();
-  // A slow client can go longer than any grace between two chunks; its upload is still alive.
   const openUploads = createOpenUploads(writes);
 
   return {
@@ -370,19 +354,17 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
       ),
     openChunks: ({ id, length, chunkSize }, range) =>
       openChunkStream(collections.chunks, { id: new ObjectId(id), length, chunkSize }, range),
-    recordFile: (file) => tracked(writes, () => recordFile(collections, file)),
-    delete: (id) => tracked(writes, () => deleteImage(collections, new ObjectId(id))),
+    recordFile: (file) => writes.track(() => recordFile(collections, file)),
+    delete: (id) => writes.track(() => deleteImage(collections, new ObjectId(id))),
     abandon: (id) =>
-      tracked(writes, () => {
+      writes.track(() => {
         // Whether or not this works, the upload is over; if chunks stay, the orphan sweep takes them.
         openUploads.release(id);
         return removeFile(collections, new ObjectId(id));
       }),
-    claimContent: (owner, sha256, id) => tracked(writes, () => claimContent(collections, digestKey(owner, sha256), new ObjectId(id))),
+    claimContent: (owner, sha256, id) => writes.track(() => claimContent(collections, digestKey(owner, sha256), new ObjectId(id))),
     findOrphans: (olderThan) =>
       findAbandoned({ ...collections, uploadStates }, { olderThan, isOpenUpload: (id) => openUploads.has(id) }),
-    deleteOrphans: (ids) => tracked(writes, () => removeAbandoned({ ...collections, uploadStates }, ids)),
-    track: (write) => tracked(writes, write),
-    settled: () => writes.settled(),
+    deleteOrphans: (ids) => writes.track(() => removeAbandoned({ ...collections, uploadStates }, ids)),
   };
 }

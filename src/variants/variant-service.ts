@@ -81,7 +81,7 @@ export function createVariantService(repository: VariantRepository, options: Var
 
   /** Never fails; what is left, the variant sweep removes. */
   function removeQuietly(fileId: string): Promise<void> {
-    return removeWithRetries(() => repository.removeFile(fileId), { what: 'an abandoned variant file', fields: { fileId } }, logger);
+    return removeWithRetries(() => repository.abandon(fileId), { what: 'an abandoned variant file', fields: { fileId } }, logger);
   }
 
   /**

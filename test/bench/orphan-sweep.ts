@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { Binary, MongoClient, ObjectId, type CommandStartedEvent, type Db } from 'mongodb';
 import { pino } from 'pino';
 import { startEmbeddedDatabase } from '../../src/database/embedded-database';
+import { createPendingWrites } from '../../src/core/pending-writes';
 import { createImageRepository, ensureImageIndexes } from '../../src/storage/image-repository';
 import { createOrphanSweeper } from '../../src/maintenance/orphan-sweeper';
 import { objectIdFrom } from '../helpers/chunks';
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${database.description}\n${JSON.stringify(sizes)}\n`);
     await timed('seed stored files', commands, () => seedStoredFiles(db, sizes.files));
     const sweeper = createOrphanSweeper({
-      repository: createImageRepository(db, BUCKET),
+      repository: createImageRepository(db, BUCKET, createPendingWrites()),
       logger,
       graceSeconds: GRACE_SECONDS,
       intervalSeconds: 3600,

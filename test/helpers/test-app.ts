@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../src/config/config';
 import { connectDatabase } from '../../src/database/connect';
 import { ensureIndexes } from '../../src/storage/open-database';
 import { createLifecycle, type Lifecycle } from '../../src/health/lifecycle';
+import { createPendingWrites, type PendingWrites } from '../../src/core/pending-writes';
 import type { NamedApiKey } from '../../src/access/api-keys';
 import type { HttpServerSettings } from '../../src/http/http-server';
 import { createImageRepository, type ImageRepository } from '../../src/storage/image-repository';
@@ -39,6 +40,8 @@ export interface TestApp {
   readonly variantRepository: VariantRepository;
   readonly config: TestConfig;
   readonly metrics: Metrics;
+  /** The shutdown barrier both repositories count their writes in. */
+  readonly writes: PendingWrites;
   readonly lifecycle: Lifecycle;
   /** How many files and chunks the bucket holds, as a user inspecting the database would count them. */
   readonly stored: () => Promise<{ files: number; chunks: number }>;
@@ -91,13 +94,15 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
   const db = connection.getClient().db(options.databaseName ?? `test-${randomUUID().slice(0, 8)}`);
   await ensureIndexes(db, config.bucketName);
-  const repository = createImageRepository(db, config.bucketName);
-  const variantRepository = createVariantRepository(db, config.bucketName);
+  const writes = createPendingWrites();
+  const repository = createImageRepository(db, config.bucketName, writes);
+  const variantRepository = createVariantRepository(db, config.bucketName, writes);
   const metrics = createMetrics();
   observeDatabaseCommands(connection.getClient(), metrics);
   const lifecycle = createLifecycle();
   const logger = options.logger ?? pino({ level: 'silent' });
-  const deps = { config, logger, db, repository, variantRepository, metrics, lifecycle, ...(options.inspections ? { inspections: options.inspections } : {}) };
+  const inspections = options.inspections ? { inspections: options.inspections } : {};
+  const deps = { config, logger, db, repository, variantRepository, metrics, writes, lifecycle, ...inspections };
   const chunkQueries = new Map<string, number>();
   connection.getClient().on('commandStarted', ({ commandName, databaseName, command }) => {
     if (commandName !== 'find' || databaseName !== db.databaseName || command.find !== `${config.bucketName}.chunks`) return;
@@ -115,6 +120,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     variantRepository,
     config,
     metrics,
+    writes,
     lifecycle,
     stored: async () => ({
       files: await db.collection(`${config.bucketName}.files`).countDocuments(),

@@ -1,6 +1,9 @@
+import { setImmediate } from 'node:timers/promises';
 import { ObjectId } from 'mongodb';
+import type { PendingWrites } from '../../src/core/pending-writes';
 import request from 'supertest';
 import { createVariantSweeper } from '../../src/maintenance/variant-sweeper';
+import type { VariantUpload } from '../../src/storage/variant-repository';
 import { countChunks, writeChunks, writeOrphans } from '../helpers/chunks';
 import { countCommands } from '../helpers/commands';
 import { expectMatchesContract } from '../helpers/contract';
@@ -27,6 +30,21 @@ async function uploadedWithVariants(...queries: string[]): Promise<string> {
   const { id, url } = onlyUploadedImage(await upload(api.app, [{ bytes: await makeImage('jpeg', 300, 200), filename: 'kept.jpg' }]));
   for (const query of queries) expect((await download(api.app, `${url}?${query}`)).status).toBe(200);
   return id;
+}
+
+function writeWhole(upload: VariantUpload, bytes: Buffer): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    upload.stream.end(bytes, (error?: Error | null) => (error ? reject(error) : resolve()));
+  });
+}
+
+/** Whether no write is under way: `settled` resolves within two turns of the event loop. */
+async function settlesNow(writes: PendingWrites): Promise<boolean> {
+  let settled = false;
+  void writes.settled().then(() => (settled = true));
+  await setImmediate();
+  await setImmediate();
+  return settled;
 }
 
 function sweeperOf(graceSeconds: number, app = api) {
@@ -99,13 +117,32 @@ test('when there are more leftovers than fit one batch, then one sweep removes t
   }
 });
 
+test('when two files claim one variant, then the winner stops being a pending write once claimed and the loser once abandoned', async () => {
+  const own = await startTestApp();
+  try {
+    const variant = { originalId: new ObjectId().toHexString(), params: 'w=64&format=png', filename: 'a.png', contentType: 'image/png' };
+    const facts = { sha256: 'same', width: 64, height: 48, entityTag: 'same' };
+    const [winner, loser] = [own.variantRepository.openUpload(variant), own.variantRepository.openUpload(variant)];
+    for (const upload of [winner, loser]) await writeWhole(upload, await makeImage('png'));
+
+    await winner.claim(facts);
+    const stored = await loser.claim(facts);
+    const pendingAfterClaims = !(await settlesNow(own.writes));
+    await own.variantRepository.abandon(loser.fileId);
+
+    expect(stored.fileId).toBe(winner.fileId);
+    expect(pendingAfterClaims).toBe(true);
+    expect(await settlesNow(own.writes)).toBe(true);
+    expect(await own.storedVariants()).toEqual({ files: 1, chunks: 1, claimed: 1 });
+  } finally {
+    await own.close();
+  }
+});
+
 test('when a variant file was never claimed or left chunks only, then a sweep removes it after the grace and not before', async () => {
   const id = await uploadedWithVariants();
   const unclaimed = api.variantRepository.openUpload({ originalId: id, params: 'w=64&format=png', filename: 'a.png', contentType: 'image/png' });
-  const bytes = await makeImage('png');
-  await new Promise<void>((resolve, reject) => {
-    unclaimed.stream.end(bytes, (error?: Error | null) => (error ? reject(error) : resolve()));
-  });
+  await writeWhole(unclaimed, await makeImage('png'));
   const loneChunks = new ObjectId();
   await writeChunks(api.db, VARIANT_BUCKET, { filesId: loneChunks, secondsAgo: [2 * HOUR] });
 

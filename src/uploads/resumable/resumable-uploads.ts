@@ -3,11 +3,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import { ObjectId } from 'mongodb';
 import { mayTouch, type Caller } from '../../core/caller';
+import type { PendingWrites } from '../../core/pending-writes';
 import { AppError, isRefusal } from '../../core/app-error';
 import { judgeHead, type ContentRules } from '../../media/content-rules';
 import { MissingChunksError } from '../../storage/gridfs/chunk-stream';
 import { inspectHead, type HeadInspection } from '../../media/image-inspection';
-import type { ImageRepository } from '../../storage/image-repository';
 import type { ImageService, UploadLedger, WrittenUpload } from '../image-service';
 import { receiveChunks, type ChunkSink } from './chunk-receiver';
 import type { UploadStateDocument, UploadStateRepository } from '../../storage/upload-state-repository';
@@ -118,7 +118,7 @@ const leaseLostOn = (oid: ObjectId) => new LeaseLostError(`lost the lease on upl
 export function createResumableUploads(
   states: UploadStateRepository,
   images: ImageService,
-  repository: Pick<ImageRepository, 'track'>,
+  writes: Pick<PendingWrites, 'track'>,
   options: ResumableUploadOptions,
 ): ResumableUploads {
   const expiryMs = options.expirySeconds * 1000;
@@ -315,11 +315,11 @@ export function createResumableUploads(
 
   return {
     expiryMs,
-    create: (upload) => repository.track(() => create(upload)),
+    create: (upload) => writes.track(() => create(upload)),
     find,
     authorize,
-    receive: (id, offset, body) => repository.track(() => receive(id, offset, body)),
-    terminate: (id) => repository.track(() => terminate(id)),
+    receive: (id, offset, body) => writes.track(() => receive(id, offset, body)),
+    terminate: (id) => writes.track(() => terminate(id)),
     removeExpired,
   };
 }
