@@ -26,9 +26,9 @@ async function storedChunks(db: Db): Promise<number> {
   return db.collection('images.chunks').countDocuments();
 }
 
-async function readBack(db: Db, id: string): Promise<Buffer> {
+async function readBack(db: Db, id: string | ObjectId, bucketName = 'images'): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const part of new GridFSBucket(db, { bucketName: 'images' }).openDownloadStream(new ObjectId(id))) {
+  for await (const part of new GridFSBucket(db, { bucketName }).openDownloadStream(new ObjectId(id))) {
     parts.push(part as Buffer);
   }
   return Buffer.concat(parts);
@@ -51,22 +51,22 @@ async function refusesConnections(server: ListeningServer): Promise<boolean> {
   );
 }
 
+let uri: string;
+let client: MongoClient;
+let db: Db;
+
+beforeEach(async () => {
+  uri = uriOfNewDatabase();
+  client = await MongoClient.connect(uri);
+  db = client.db();
+});
+
+afterEach(async () => {
+  await db.dropDatabase();
+  await client.close();
+});
+
 describe.each(['1', '2'])('graceful shutdown with WEB_CONCURRENCY=%s', (webConcurrency) => {
-  let uri: string;
-  let client: MongoClient;
-  let db: Db;
-
-  beforeEach(async () => {
-    uri = uriOfNewDatabase();
-    client = await MongoClient.connect(uri);
-    db = client.db();
-  });
-
-  afterEach(async () => {
-    await db.dropDatabase();
-    await client.close();
-  });
-
   async function startWithUploadInFlight(shutdownTimeout: string) {
     const server = await startListeningServer({
       MONGODB_URI: uri,
@@ -123,32 +123,18 @@ describe.each(['1', '2'])('graceful shutdown with WEB_CONCURRENCY=%s', (webConcu
 
 describe('graceful shutdown while a variant is being written', () => {
   const VARIANT_BUCKET = 'images.variants';
-  let uri: string;
-  let client: MongoClient;
-  let db: Db;
   let link: SlowLink;
 
   beforeEach(async () => {
-    uri = uriOfNewDatabase();
-    client = await MongoClient.connect(uri);
-    db = client.db();
     link = await openSlowLink(Number(new URL(uri).port), Infinity);
   });
 
   afterEach(async () => {
     await link.close();
-    await db.dropDatabase();
-    await client.close();
   });
 
   /** The server reaches its database through the link, whose pace the test sets. */
   const throughLink = () => uri.replace(/:\d+\//, `:${link.port}/`);
-
-  async function readVariant(fileId: ObjectId): Promise<Buffer> {
-    const parts: Buffer[] = [];
-    for await (const part of new GridFSBucket(db, { bucketName: VARIANT_BUCKET }).openDownloadStream(fileId)) parts.push(part as Buffer);
-    return Buffer.concat(parts);
-  }
 
   test('when SIGTERM cuts off a request while its variant is being written, then shutdown waits for the write and leaves the variant whole and claimed', async () => {
     const server = await startListeningServer({ MONGODB_URI: throughLink(), SHUTDOWN_TIMEOUT: '0', LOG_LEVEL: 'info' });
@@ -173,7 +159,7 @@ describe('graceful shutdown while a variant is being written', () => {
     const claims = await db.collection<{ fileId: ObjectId; size: number; chunkSize: number }>(VARIANT_BUCKET).find().toArray();
     expect(claims).toHaveLength(1);
     const [{ fileId, size, chunkSize }] = claims as [(typeof claims)[number]];
-    const bytes = await readVariant(fileId);
+    const bytes = await readBack(db, fileId, VARIANT_BUCKET);
     expect(bytes.length).toBe(size);
     expect(await sharp(bytes).metadata()).toMatchObject({ format: 'png', width: 768 });
     expect(await db.collection(`${VARIANT_BUCKET}.files`).countDocuments()).toBe(1);
