@@ -97,6 +97,7 @@ export function sendProblem(logger: Logger, error: unknown, req: IncomingMessage
 
 export function problemResponder(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    res.locals.report?.answeredWithProblem(sendProblem(logger, error, req, res).code);
+    const problem = sendProblem(logger, error, req, res);
+    res.locals.report?.answeredWithProblem(problem.code);
   };
 }
