@@ -16,6 +16,7 @@ import { createImageService } from './uploads/image-service';
 import { createInspectionLimiter } from './uploads/inspection-limiter';
 import type { WorkLimiter } from './core/work-limiter';
 import { createUrlSigner } from './delivery/read-url-signature';
+import type { Clock } from './core/clock';
 import type { Logger } from './core/logger';
 import { createHealthRouter } from './health/health-router';
 import type { Lifecycle } from './health/lifecycle';
@@ -69,6 +70,8 @@ export interface AppDependencies {
     | 'inspectionQueue'
   >;
   readonly logger: Logger;
+  /** What every expiry, grace and time to live is measured by. */
+  readonly clock: Clock;
   /** For the readiness ping. */
   readonly db: Db;
   /** Shared with the orphan sweep, which must know which uploads are still being written. */
@@ -89,18 +92,19 @@ interface Parts {
 }
 
 /** Express observes every request it serves; the lean read path observes its own. */
-function buildParts({ config, logger, db, repository, variantRepository, metrics, lifecycle, ...given }: AppDependencies): Parts {
+function buildParts({ config, logger, clock, db, repository, variantRepository, metrics, lifecycle, ...given }: AppDependencies): Parts {
   const cache = createImageCache({
     maxBytes: config.cacheMaxBytes,
     maxItemBytes: config.cacheMaxItemBytes,
     ttlSeconds: config.cacheTtlSeconds,
+    clock,
     onLookup: (part, hit) => metrics.countCacheLookup(part, hit),
   });
   const inspections =
     given.inspections ?? createInspectionLimiter({ concurrency: config.inspectionConcurrency, queueLength: config.inspectionQueue });
   const images = createImageService(repository, { ...config, logger, cache, inspections });
   const reader = createImageReader(repository, cache);
-  const sources = createOriginalSources(reader, { maxBytes: config.transformCacheBytes, ttlSeconds: config.cacheTtlSeconds });
+  const sources = createOriginalSources(reader, { maxBytes: config.transformCacheBytes, ttlSeconds: config.cacheTtlSeconds, clock });
   // A deletion here lets go of everything this instance keeps of the image.
   const forgetImage = (id: string) => {
     cache.forget(id);

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { Clock } from '../core/clock';
 import { CorruptFileError } from '../storage/gridfs/chunk-stream';
 import type { ImageReader } from '../storage/image-reader';
 import type { ImageRecord } from '../storage/image-repository';
@@ -8,6 +9,8 @@ export interface OriginalSourcesOptions {
   readonly maxBytes: number;
   /** As the image cache's: how long a deleted original may still be transformed here. */
   readonly ttlSeconds: number;
+  /** What the time to live is measured by. */
+  readonly clock: Clock;
 }
 
 /**
@@ -46,6 +49,8 @@ export function createOriginalSources(originals: Originals, options: OriginalSou
           maxSize: options.maxBytes,
           sizeCalculation: (bytes) => bytes.length,
           ttl: options.ttlSeconds * 1000,
+          perf: { now: options.clock },
+          ttlResolution: 0,
         })
       : undefined;
   const reading = new Map<string, Promise<Buffer>>();
