@@ -131,7 +131,7 @@ function buildParts({ config, logger, clock, db, repository, variantRepository, 
       variants,
       variantContent: createImageReader(variantRepository, cache),
     },
-    { ...config, clientOf: createClientIdentifier(apiKeys, config.trustProxy) },
+    { ...config, clock, clientOf: createClientIdentifier(apiKeys, config.trustProxy) },
   );
   const resumable = createResumableUploads(createUploadStateRepository(db, config.bucketName), images, repository, {
     ...config,
@@ -155,7 +155,7 @@ function buildParts({ config, logger, clock, db, repository, variantRepository, 
   });
   // The upload limit counts clients by address; behind proxies, that is in their X-Forwarded-For.
   app.set('trust proxy', config.trustProxy);
-  const signUrl = createUrlSigner(config);
+  const signUrl = createUrlSigner({ ...config, clock });
   // One guard for both routers, so that wrong keys count alike on every route that takes one.
   const requireApiKey = createApiKeyGuard(apiKeys, { ...config, logger });
   // Ahead of the image routes, whose /image/:id would otherwise take /image/uploads.
