@@ -1,3 +1,4 @@
+import type { Clock } from '../core/clock';
 import type { Logger } from '../core/logger';
 import { createPeriodicSweep, type PeriodicSweep } from './periodic-sweep';
 import { IDS_PER_BATCH } from '../storage/gridfs/orphans';
@@ -9,6 +10,8 @@ export interface OrphanSweeperOptions {
   /** Chunks of a file without a file document are left alone until their newest is this old. */
   readonly graceSeconds: number;
   readonly intervalSeconds: number;
+  /** What the grace, and resumable uploads' expiry, are measured by. */
+  readonly clock: Clock;
 }
 
 /** A file whose chunks a sweep removed, with how many it counted. */
@@ -18,7 +21,7 @@ export type OrphanSweeper = PeriodicSweep<RemovedOrphan>;
 
 /** Removes the chunks that uploads cut off by a crash, a kill or a failed cleanup left behind. */
 export function createOrphanSweeper(options: OrphanSweeperOptions): OrphanSweeper {
-  const { repository, logger, graceSeconds, intervalSeconds } = options;
+  const { repository, logger, graceSeconds, intervalSeconds, clock } = options;
 
   async function removeBatch(orphans: readonly Orphan[]): Promise<void> {
     const counted = orphans.reduce((sum, orphan) => sum + orphan.chunks, 0);
@@ -36,8 +39,8 @@ export function createOrphanSweeper(options: OrphanSweeperOptions): OrphanSweepe
   }
 
   async function removeOrphans(isStopped: () => boolean): Promise<RemovedOrphan[]> {
-    const olderThan = new Date(Date.now() - graceSeconds * 1000);
-    const orphans = await repository.findOrphans(olderThan);
+    const now = clock();
+    const orphans = await repository.findOrphans(new Date(now - graceSeconds * 1000), new Date(now));
     const removed: RemovedOrphan[] = [];
     for (let start = 0; start < orphans.length && !isStopped(); start += IDS_PER_BATCH) {
       const batch = orphans.slice(start, start + IDS_PER_BATCH);

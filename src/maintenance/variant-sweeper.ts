@@ -1,3 +1,4 @@
+import type { Clock } from '../core/clock';
 import type { Logger } from '../core/logger';
 import { createPeriodicSweep, type PeriodicSweep } from './periodic-sweep';
 import type { VariantRepository } from '../storage/variant-repository';
@@ -8,6 +9,8 @@ export interface VariantSweeperOptions {
   /** Unclaimed files and lone chunks are left alone until this old: their maker may still be at work. */
   readonly graceSeconds: number;
   readonly intervalSeconds: number;
+  /** What the grace is measured by. */
+  readonly clock: Clock;
 }
 
 /** Resolves to the ids of the files removed. */
@@ -19,11 +22,11 @@ export type VariantSweeper = PeriodicSweep<string>;
  * originals, on the same schedule settings.
  */
 export function createVariantSweeper(options: VariantSweeperOptions): VariantSweeper {
-  const { repository, logger, graceSeconds, intervalSeconds } = options;
+  const { repository, logger, graceSeconds, intervalSeconds, clock } = options;
 
   async function removeLeftovers(isStopped: () => boolean): Promise<string[]> {
     const removed: string[] = [];
-    for (const fileId of await repository.findLeftovers(new Date(Date.now() - graceSeconds * 1000))) {
+    for (const fileId of await repository.findLeftovers(new Date(clock() - graceSeconds * 1000))) {
       if (isStopped()) break;
       await repository.removeFile(fileId);
       logger.info({ fileId }, 'removed a variant whose original is gone, or that was never finished');

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ObjectId } from 'mongodb';
 import { pino } from 'pino';
+import { systemClock } from '../../src/core/clock';
 import { createOrphanSweeper } from '../../src/maintenance/orphan-sweeper';
 import { countChunks } from '../helpers/chunks';
 import { onlyUploadedImage, upload } from '../helpers/http';
@@ -88,7 +89,7 @@ describe('resumable uploads that expire', () => {
     const id = new ObjectId(path.split('/').at(-1));
     const patched = await patch(running, path, 0, bytes.subarray(0, 300 * 1024));
     // Every chunk is older than a grace of 0 s; only the upload's state says it is alive.
-    const sweeper = createOrphanSweeper({ repository: running.api.repository, logger: pino({ level: 'silent' }), graceSeconds: 0, intervalSeconds: 300 });
+    const sweeper = createOrphanSweeper({ repository: running.api.repository, logger: pino({ level: 'silent' }), graceSeconds: 0, intervalSeconds: 300, clock: systemClock });
     const whileLive = await sweeper.sweep();
     const chunksWhileLive = await countChunks(running.api.db, 'images', id);
     await sleep(2500);

@@ -1,5 +1,6 @@
 import { ObjectId } from 'mongodb';
 import request from 'supertest';
+import { systemClock } from '../../src/core/clock';
 import { createVariantSweeper } from '../../src/maintenance/variant-sweeper';
 import { countChunks, writeChunks } from '../helpers/chunks';
 import { expectMatchesContract } from '../helpers/contract';
@@ -29,7 +30,7 @@ async function uploadedWithVariants(...queries: string[]): Promise<string> {
 }
 
 function sweeperOf(graceSeconds: number) {
-  return createVariantSweeper({ repository: api.variantRepository, logger: captureLogs().logger, graceSeconds, intervalSeconds: 300 });
+  return createVariantSweeper({ repository: api.variantRepository, logger: captureLogs().logger, graceSeconds, intervalSeconds: 300, clock: systemClock });
 }
 
 test('when an image has variants, then /info lists them with their canonical parameters', async () => {
