@@ -136,6 +136,7 @@ function buildParts({ config, logger, clock, db, repository, variantRepository, 
   const resumable = createResumableUploads(createUploadStateRepository(db, config.bucketName), images, repository, {
     ...config,
     expirySeconds: config.resumableExpirySeconds,
+    clock,
   });
 
   const observe = createRequestObserver(logger, metrics, createRouteLabeller());
