@@ -16,6 +16,7 @@ import { createImageService } from './uploads/image-service';
 import { createInspectionLimiter } from './uploads/inspection-limiter';
 import type { WorkLimiter } from './core/work-limiter';
 import { createUrlSigner } from './delivery/read-url-signature';
+import type { Clock } from './core/clock';
 import type { Logger } from './core/logger';
 import type { PendingWrites } from './core/pending-writes';
 import { createHealthRouter } from './health/health-router';
@@ -70,6 +71,8 @@ export interface AppDependencies {
     | 'inspectionQueue'
   >;
   readonly logger: Logger;
+  /** What every expiry, grace and time to live is measured by. */
+  readonly clock: Clock;
   /** For the readiness ping. */
   readonly db: Db;
   /** Shared with the orphan sweep, which must know which uploads are still being written. */
@@ -92,18 +95,19 @@ interface Parts {
 }
 
 /** Express observes every request it serves; the lean read path observes its own. */
-function buildParts({ config, logger, db, repository, variantRepository, metrics, writes, lifecycle, ...given }: AppDependencies): Parts {
+function buildParts({ config, logger, clock, db, repository, variantRepository, metrics, writes, lifecycle, ...given }: AppDependencies): Parts {
   const cache = createImageCache({
     maxBytes: config.cacheMaxBytes,
     maxItemBytes: config.cacheMaxItemBytes,
     ttlSeconds: config.cacheTtlSeconds,
+    clock,
     onLookup: (part, hit) => metrics.countCacheLookup(part, hit),
   });
   const inspections =
     given.inspections ?? createInspectionLimiter({ concurrency: config.inspectionConcurrency, queueLength: config.inspectionQueue });
   const images = createImageService(repository, { ...config, logger, cache, inspections });
   const reader = createImageReader(repository, cache);
-  const sources = createOriginalSources(reader, { maxBytes: config.transformCacheBytes, ttlSeconds: config.cacheTtlSeconds });
+  const sources = createOriginalSources(reader, { maxBytes: config.transformCacheBytes, ttlSeconds: config.cacheTtlSeconds, clock });
   // A deletion here lets go of everything this instance keeps of the image.
   const forgetImage = (id: string) => {
     cache.forget(id);
@@ -130,11 +134,12 @@ function buildParts({ config, logger, db, repository, variantRepository, metrics
       variants,
       variantContent: createImageReader(variantRepository, cache),
     },
-    { ...config, clientOf: createClientIdentifier(apiKeys, config.trustProxy) },
+    { ...config, clock, clientOf: createClientIdentifier(apiKeys, config.trustProxy) },
   );
   const resumable = createResumableUploads(createUploadStateRepository(db, config.bucketName), images, writes, {
     ...config,
     expirySeconds: config.resumableExpirySeconds,
+    clock,
   });
 
   const observe = createRequestObserver(logger, metrics, createRouteLabeller());
@@ -154,7 +159,7 @@ function buildParts({ config, logger, db, repository, variantRepository, metrics
   });
   // The upload limit counts clients by address; behind proxies, that is in their X-Forwarded-For.
   app.set('trust proxy', config.trustProxy);
-  const signUrl = createUrlSigner(config);
+  const signUrl = createUrlSigner({ ...config, clock });
   // One guard for both routers, so that wrong keys count alike on every route that takes one.
   const requireApiKey = createApiKeyGuard(apiKeys, { ...config, logger });
   // Ahead of the image routes, whose /image/:id would otherwise take /image/uploads.

@@ -8,6 +8,7 @@ import { loadConfig, type Config } from './config/config';
 import { ConfigError } from './core/config-error';
 import { NoEmbeddedDatabaseError } from './database/embedded-database';
 import { openDatabase } from './storage/open-database';
+import { systemClock } from './core/clock';
 import { settledWithin } from './core/deadline';
 import { createPendingWrites } from './core/pending-writes';
 import { createLifecycle } from './health/lifecycle';
@@ -51,7 +52,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   const repository = createImageRepository(db, config.bucketName, writes);
   const variantRepository = createVariantRepository(db, config.bucketName, writes);
   const sweeper = cluster.isWorker ? noSweeper : startSweeps({ repository, variantRepository }, config, logger);
-  const app = createApp({ config, logger, db, repository, variantRepository, metrics, writes, lifecycle });
+  const app = createApp({ config, logger, clock: systemClock, db, repository, variantRepository, metrics, writes, lifecycle });
   const connections = await listen(app, config);
   if (cluster.isPrimary) logger.info({ port: config.port }, `listening on http://localhost:${config.port}`);
 

@@ -1,3 +1,4 @@
+import type { Clock } from '../core/clock';
 import type { Logger } from '../core/logger';
 import { createPeriodicSweep, type PeriodicSweep } from './periodic-sweep';
 import type { VariantRepository } from '../storage/variant-repository';
@@ -8,6 +9,8 @@ export interface VariantSweeperOptions {
   /** Unclaimed files and lone chunks are left alone until this old: their maker may still be at work. */
   readonly graceSeconds: number;
   readonly intervalSeconds: number;
+  /** What the grace is measured by. */
+  readonly clock: Clock;
 }
 
 /** Resolves to the ids of the files removed. */
@@ -19,13 +22,13 @@ export type VariantSweeper = PeriodicSweep<string>;
  * of originals does, beside it on the same schedule settings.
  */
 export function createVariantSweeper(options: VariantSweeperOptions): VariantSweeper {
-  const { repository, logger, graceSeconds, intervalSeconds } = options;
+  const { repository, logger, graceSeconds, intervalSeconds, clock } = options;
 
   async function removeBatch(fileIds: readonly string[]): Promise<void> {
     await repository.removeFiles(fileIds);
     for (const fileId of fileIds) logger.info({ fileId }, 'removed a variant whose original is gone, or that was never finished');
   }
 
-  const findLeftovers = () => repository.findLeftovers(new Date(Date.now() - graceSeconds * 1000));
+  const findLeftovers = () => repository.findLeftovers(new Date(clock() - graceSeconds * 1000));
   return createPeriodicSweep({ name: 'variant sweep', logger, intervalSeconds, find: findLeftovers, removeBatch });
 }

@@ -119,9 +119,9 @@ export interface ImageRepository {
   /**
    * Files with chunks but no file document, whose newest chunk was written before
    * `olderThan`, and which neither this process nor a resumable upload is writing; and the
-   * resumable uploads past their expiry that nobody is writing. A few queries per 500 file ids.
+   * resumable uploads past their expiry at `now` that nobody is writing. A few queries per 500 file ids.
    */
-  findOrphans(olderThan: Date): Promise<Orphan[]>;
+  findOrphans(olderThan: Date, now: Date): Promise<Orphan[]>;
   /** Removes all chunks of these files, and the state of any resumable upload among them; resolves to how many chunks went. */
   deleteOrphans(ids: readonly string[]): Promise<number>;
 }
@@ -363,8 +363,8 @@ export function createImageRepository(db: Db, bucketName: string, writes: Pendin
         return removeFile(collections, new ObjectId(id));
       }),
     claimContent: (owner, sha256, id) => writes.track(() => claimContent(collections, digestKey(owner, sha256), new ObjectId(id))),
-    findOrphans: (olderThan) =>
-      findAbandoned({ ...collections, uploadStates }, { olderThan, isOpenUpload: (id) => openUploads.has(id) }),
+    findOrphans: (olderThan, now) =>
+      findAbandoned({ ...collections, uploadStates }, { olderThan, isOpenUpload: (id) => openUploads.has(id) }, now),
     deleteOrphans: (ids) => writes.track(() => removeAbandoned({ ...collections, uploadStates }, ids)),
   };
 }

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { createSingleFlight } from '../core/single-flight';
+import type { Clock } from '../core/clock';
 import { CorruptFileError } from '../storage/gridfs/chunk-stream';
 import type { ImageReader } from '../storage/image-reader';
 import type { ImageRecord } from '../storage/image-repository';
@@ -9,6 +10,8 @@ export interface OriginalSourcesOptions {
   readonly maxBytes: number;
   /** As the image cache's: how long a deleted original may still be transformed here. */
   readonly ttlSeconds: number;
+  /** What the time to live is measured by. */
+  readonly clock: Clock;
 }
 
 /**
@@ -47,6 +50,8 @@ export function createOriginalSources(originals: Originals, options: OriginalSou
           maxSize: options.maxBytes,
           sizeCalculation: (bytes) => bytes.length,
           ttl: options.ttlSeconds * 1000,
+          perf: { now: options.clock },
+          ttlResolution: 0,
         })
       : undefined;
   const reading = createSingleFlight<Buffer>();

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Binary, MongoClient, ObjectId, type CommandStartedEvent, type Db } from 'mongodb';
 import { pino } from 'pino';
+import { systemClock } from '../../src/core/clock';
 import { startEmbeddedDatabase } from '../../src/database/embedded-database';
 import { createPendingWrites } from '../../src/core/pending-writes';
 import { createImageRepository, ensureImageIndexes } from '../../src/storage/image-repository';
@@ -110,6 +111,7 @@ async function main(): Promise<void> {
       logger,
       graceSeconds: GRACE_SECONDS,
       intervalSeconds: 3600,
+      clock: systemClock,
     });
     const nothing = await timed('sweep that finds nothing', commands, () => sweeper.sweep());
     await timed('seed orphans', commands, () => seedOrphans(db, sizes.orphans));

@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import { createApp, createExpressApp, type AppDependencies } from '../../src/app';
 import type { WorkLimiter } from '../../src/core/work-limiter';
 import { loadConfig, type Config } from '../../src/config/config';
+import { systemClock, type Clock } from '../../src/core/clock';
 import { connectDatabase } from '../../src/database/connect';
 import { ensureIndexes } from '../../src/storage/open-database';
 import { createLifecycle, type Lifecycle } from '../../src/health/lifecycle';
@@ -69,6 +70,8 @@ export interface TestAppOptions {
   readonly databaseName?: string;
   /** The limiter of frame counts both apps share, for a test to hold its places. */
   readonly inspections?: WorkLimiter;
+  /** What the app's expiries and times to live are measured by; a test's own clock moves time forward. */
+  readonly clock?: Clock;
 }
 
 /** The projection of a lookup that fetches no chunk data: an upload checking that its chunks are there. */
@@ -101,8 +104,18 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   observeDatabaseCommands(connection.getClient(), metrics);
   const lifecycle = createLifecycle();
   const logger = options.logger ?? pino({ level: 'silent' });
-  const inspections = options.inspections ? { inspections: options.inspections } : {};
-  const deps = { config, logger, db, repository, variantRepository, metrics, writes, lifecycle, ...inspections };
+  const deps = {
+    config,
+    logger,
+    clock: options.clock ?? systemClock,
+    db,
+    repository,
+    variantRepository,
+    metrics,
+    writes,
+    lifecycle,
+    ...(options.inspections ? { inspections: options.inspections } : {}),
+  };
   const chunkQueries = new Map<string, number>();
   connection.getClient().on('commandStarted', ({ commandName, databaseName, command }) => {
     if (commandName !== 'find' || databaseName !== db.databaseName || command.find !== `${config.bucketName}.chunks`) return;

@@ -1,8 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Binary, ObjectId, type Db } from 'mongodb';
+import { systemClock, type Clock } from '../../src/core/clock';
 import type { ImageRepository } from '../../src/storage/image-repository';
 import { createOrphanSweeper, type OrphanSweeperOptions } from '../../src/maintenance/orphan-sweeper';
 import { countChunks, objectIdFrom, writeChunks, writeOrphans } from '../helpers/chunks';
+import { runningClock } from '../helpers/clock';
 import { countCommands } from '../helpers/commands';
 import { download } from '../helpers/http';
 import { makeImage } from '../helpers/images';
@@ -28,9 +29,10 @@ function sweeperOf(
   graceSeconds: number,
   intervalSeconds = 300,
   repository: OrphanSweeperOptions['repository'] = app.repository,
+  clock: Clock = systemClock,
 ) {
   const logs = captureLogs();
-  const sweeper = createOrphanSweeper({ repository, logger: logs.logger, graceSeconds, intervalSeconds });
+  const sweeper = createOrphanSweeper({ repository, logger: logs.logger, graceSeconds, intervalSeconds, clock });
   return { sweeper, lines: logs.lines };
 }
 
@@ -88,8 +90,9 @@ test('when this process is still writing an upload whose last chunk is older tha
   await upload.write(Buffer.alloc(255 * 1024, 1));
   const filesId = new ObjectId(upload.id);
   expect(await countChunks(api.db, BUCKET, filesId)).toBe(1);
-  const { sweeper } = sweeperOf(api, 1);
-  await sleep(2500);
+  const clock = runningClock();
+  const { sweeper } = sweeperOf(api, HOUR, 300, api.repository, clock.now);
+  clock.advance(2 * HOUR * 1000);
 
   const removed = await sweeper.sweep();
 
@@ -162,7 +165,7 @@ test('when the sweeper is stopped while it removes a batch, then it removes no f
       deleteStarted = () => resolve(undefined);
     });
     const repository: Pick<ImageRepository, 'findOrphans' | 'deleteOrphans'> = {
-      findOrphans: (olderThan) => own.repository.findOrphans(olderThan),
+      findOrphans: (olderThan, now) => own.repository.findOrphans(olderThan, now),
       deleteOrphans: (ids) => {
         deleteStarted();
         return own.repository.deleteOrphans(ids);
@@ -185,8 +188,8 @@ test('when an upload writes to a file after a sweep took it for an orphan, then 
   const lateUpload = new ObjectId();
   await writeChunks(api.db, BUCKET, { filesId: lateUpload, secondsAgo: [2 * HOUR, 2 * HOUR] });
   const repository: Pick<ImageRepository, 'findOrphans' | 'deleteOrphans'> = {
-    findOrphans: async (olderThan) => {
-      const found = await api.repository.findOrphans(olderThan);
+    findOrphans: async (olderThan, now) => {
+      const found = await api.repository.findOrphans(olderThan, now);
       await writeChunks(api.db, BUCKET, { filesId: lateUpload, secondsAgo: [0], firstN: 2 });
       return found;
     },

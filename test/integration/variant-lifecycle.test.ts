@@ -2,6 +2,7 @@ import { setImmediate } from 'node:timers/promises';
 import { ObjectId } from 'mongodb';
 import type { PendingWrites } from '../../src/core/pending-writes';
 import request from 'supertest';
+import { systemClock } from '../../src/core/clock';
 import { createVariantSweeper } from '../../src/maintenance/variant-sweeper';
 import type { VariantUpload } from '../../src/storage/variant-repository';
 import { countChunks, writeChunks, writeOrphans } from '../helpers/chunks';
@@ -48,7 +49,13 @@ async function settlesNow(writes: PendingWrites): Promise<boolean> {
 }
 
 function sweeperOf(graceSeconds: number, app = api) {
-  return createVariantSweeper({ repository: app.variantRepository, logger: captureLogs().logger, graceSeconds, intervalSeconds: 300 });
+  return createVariantSweeper({
+    repository: app.variantRepository,
+    logger: captureLogs().logger,
+    graceSeconds,
+    intervalSeconds: 300,
+    clock: systemClock,
+  });
 }
 
 test('when an image has variants, then /info lists them with their canonical parameters', async () => {

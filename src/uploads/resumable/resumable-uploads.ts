@@ -5,6 +5,7 @@ import { ObjectId } from 'mongodb';
 import { mayTouch, type Caller } from '../../core/caller';
 import type { PendingWrites } from '../../core/pending-writes';
 import { AppError, isRefusal } from '../../core/app-error';
+import type { Clock } from '../../core/clock';
 import { judgeHead, type ContentRules } from '../../media/content-rules';
 import { MissingChunksError } from '../../storage/gridfs/chunk-stream';
 import { inspectHead, type HeadInspection } from '../../media/image-inspection';
@@ -36,6 +37,8 @@ const HASHES_KEPT = 10_000;
 
 export interface ResumableUploadOptions extends ContentRules {
   readonly expirySeconds: number;
+  /** What the expiry is measured by. */
+  readonly clock: Clock;
 }
 
 export interface NewResumableUpload {
@@ -43,7 +46,6 @@ export interface NewResumableUpload {
   readonly length: number;
   readonly filename: string;
   readonly metadata: string | null;
-  readonly createdAt: Date;
   /** The name of the key that creates it, whose image it becomes; undefined when no key is configured. */
   readonly owner: string | undefined;
 }
@@ -56,11 +58,14 @@ export interface ResumableUploadState {
   readonly createdAt: Date;
   /** The image the upload became, once finished. */
   readonly imageId: string | undefined;
+  /** Past RESUMABLE_EXPIRY since its creation, now: it answers 410 as @tus/server would. */
+  readonly expired: boolean;
 }
 
 export interface ResumableUploads {
   readonly expiryMs: number;
-  create(upload: NewResumableUpload): Promise<void>;
+  /** Resolves to when the upload was created, by the clock its expiry is measured by. */
+  create(upload: NewResumableUpload): Promise<Date>;
   find(id: string): Promise<ResumableUploadState>;
   /** Resolves if the caller may touch the upload; `upload-not-found` if there is none or it is another key's. */
   authorize(id: string, caller: Caller): Promise<void>;
@@ -82,7 +87,7 @@ function parseUploadId(id: string): ObjectId {
   return new ObjectId(id);
 }
 
-function toState(document: UploadStateDocument): ResumableUploadState {
+function toState(document: UploadStateDocument, expired: boolean): ResumableUploadState {
   return {
     id: document._id.toHexString(),
     length: document.length,
@@ -90,6 +95,7 @@ function toState(document: UploadStateDocument): ResumableUploadState {
     metadata: document.metadata,
     createdAt: document.createdAt,
     imageId: document.imageId?.toHexString(),
+    expired,
   };
 }
 
@@ -121,6 +127,7 @@ export function createResumableUploads(
   writes: Pick<PendingWrites, 'track'>,
   options: ResumableUploadOptions,
 ): ResumableUploads {
+  const { clock } = options;
   const expiryMs = options.expirySeconds * 1000;
   /**
    * Node's hashes cannot be saved to the database. While an upload's PATCHes keep reaching this
@@ -256,11 +263,12 @@ export function createResumableUploads(
     return stored;
   }
 
-  async function create(upload: NewResumableUpload): Promise<void> {
+  async function create(upload: NewResumableUpload): Promise<Date> {
     if (upload.length === 0) {
       const verdict = judgeHead(inspectHead(Buffer.alloc(0), true), upload.filename, options);
       if (verdict instanceof AppError) throw verdict;
     }
+    const createdAt = new Date(clock());
     await states.create({
       _id: parseUploadId(upload.id),
       length: upload.length,
@@ -268,16 +276,17 @@ export function createResumableUploads(
       chunkSize: RESUMABLE_CHUNK_SIZE,
       filename: upload.filename,
       metadata: upload.metadata,
-      createdAt: upload.createdAt,
-      expiresAt: new Date(upload.createdAt.getTime() + expiryMs),
+      createdAt,
+      expiresAt: new Date(createdAt.getTime() + expiryMs),
       ...(upload.owner === undefined ? {} : { owner: upload.owner }),
     });
+    return createdAt;
   }
 
   async function find(id: string): Promise<ResumableUploadState> {
     const state = await states.find(parseUploadId(id));
     if (!state) throw notFound(id);
-    return toState(state);
+    return toState(state, clock() > state.createdAt.getTime() + expiryMs);
   }
 
   /** An admin, or anyone when no key is configured, needs no look: tus answers a missing upload itself. */
@@ -308,7 +317,7 @@ export function createResumableUploads(
   }
 
   async function removeExpired(): Promise<number> {
-    const expired = await states.findExpired(new Date());
+    const expired = await states.findExpired(new Date(clock()));
     for (const oid of expired) await states.remove(oid);
     return expired.length;
   }
