@@ -1,5 +1,4 @@
-import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
+import { createHash, type Hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { ObjectId } from 'mongodb';
 import { mayTouch, type Caller } from '../../core/caller';
@@ -19,13 +18,7 @@ import type { UploadStateDocument, UploadStateRepository } from '../../storage/u
  */
 export const RESUMABLE_CHUNK_SIZE = 256 * 1024;
 
-/** How long a lease holds unless renewed: as long as a crashed instance can keep an upload busy. */
-const LEASE_MS = 30_000;
-
-/** How long a termination waits for a PATCH on this instance to stop before it answers 423. */
-const STOP_WAIT_MS = 5_000;
-
-/** The stored offset is written, and the lease renewed, at most this often while bytes arrive. */
+/** The stored offset is written at most this often while bytes arrive. */
 const CHECKPOINT_EVERY_MS = 1000;
 
 /** The parts of a finished upload its state document tells. */
@@ -67,9 +60,10 @@ export interface ResumableUploads {
   /**
    * Stores a PATCH's bytes from `offset`; once the last byte is in, checks the content and makes
    * it an image. Resolves to the new offset; rejects with the refusal when the content is refused.
+   * The caller holds the upload's lock.
    */
   receive(id: string, offset: number, body: AsyncIterable<unknown>): Promise<number>;
-  /** Removes an unfinished upload's state and chunks at once. */
+  /** Removes an unfinished upload's state and chunks at once. The caller holds the upload's lock. */
   terminate(id: string): Promise<void>;
   /** Removes the unfinished uploads past their expiry; resolves to how many. */
   removeExpired(): Promise<number>;
@@ -109,11 +103,8 @@ function unfinishedOffset(stored: number, state: UploadStateDocument): number {
   return stored < state.length ? stored : Math.floor((state.length - 1) / state.chunkSize) * state.chunkSize;
 }
 
-class LeaseLostError extends Error {
-  override readonly name = 'LeaseLostError';
-}
-
-const leaseLostOn = (oid: ObjectId) => new LeaseLostError(`lost the lease on upload ${oid.toHexString()}`);
+const offsetMismatch = (stored: number, offset: number) =>
+  new AppError('upload-offset-mismatch', `The upload has ${stored} bytes stored, not ${offset}.`);
 
 export function createResumableUploads(
   states: UploadStateRepository,
@@ -129,20 +120,17 @@ export function createResumableUploads(
    * once more at the end instead (on FerretDB, that read costs more than the upload itself).
    */
   const seenBytes = new LRUCache<string, SeenBytes>({ max: HASHES_KEPT, ttl: expiryMs });
-  /**
-   * PATCHes writing on this instance, by upload id. A termination stops the one it finds and
-   * waits for it to let go of the lease, so that a client cancelling its own upload (abort the
-   * PATCH, then DELETE) is answered at once rather than with 423 until the server notices.
-   */
-  const writers = new Map<string, { readonly stop: () => void; readonly ended: Promise<unknown> }>();
 
-  async function claim(oid: ObjectId, holder: string): Promise<UploadStateDocument> {
-    const claimed = await states.claim(oid, holder, new Date(Date.now() + LEASE_MS));
-    if (claimed) return claimed;
-    if (!(await states.find(oid))) throw notFound(oid.toHexString());
-    throw new AppError('upload-locked', 'Another request is writing this upload; try again once it has ended.', {
-      headers: { 'Retry-After': '1' },
-    });
+  async function stateOf(oid: ObjectId): Promise<UploadStateDocument> {
+    const state = await states.find(oid);
+    if (!state) throw notFound(oid.toHexString());
+    return state;
+  }
+
+  /** Why an offset could not be recorded: another writer took the upload over, or it is gone. */
+  async function overtaken(oid: ObjectId, offset: number): Promise<AppError> {
+    const state = await states.find(oid);
+    return state ? offsetMismatch(state.offset, offset) : notFound(oid.toHexString());
   }
 
   function resumeSeen(id: string, offset: number): Pick<SeenBytes, 'hash' | 'head'> | undefined {
@@ -155,25 +143,36 @@ export function createResumableUploads(
   interface Sink extends ChunkSink {
     readonly received: () => number;
     readonly head: () => HeadInspection | undefined;
+    /** The offset last recorded in the upload's state. */
+    readonly recorded: () => number;
+    /** Records `offset`; rejects when another writer moved the recorded offset meanwhile. */
+    readonly record: (offset: number) => Promise<void>;
   }
 
-  function sinkFor(oid: ObjectId, holder: string, length: number, seen: Pick<SeenBytes, 'hash' | 'head'> | undefined, stopped: AbortSignal): Sink {
+  function sinkFor(state: UploadStateDocument, seen: Pick<SeenBytes, 'hash' | 'head'> | undefined): Sink {
+    const { _id: oid, length } = state;
     let lastCheckpoint = Date.now();
-    let leaseLost = false;
+    let recorded = state.offset;
+    let lost: AppError | undefined;
     let received = 0;
     let head = seen?.head;
     const hash = seen?.hash;
+    const record = async (offset: number) => {
+      if (lost) throw lost;
+      if (!(await states.record(oid, recorded, offset))) throw (lost = await overtaken(oid, offset));
+      recorded = offset;
+    };
     return {
       received: () => received,
       head: () => head,
+      recorded: () => recorded,
+      record,
       readStored: async (n, length) => (await states.readChunk(oid, n)).subarray(0, length),
       put: async (n, data, replacing, stored) => {
-        if (stopped.aborted) throw notFound(oid.toHexString());
-        if (leaseLost) throw leaseLostOn(oid);
+        if (lost) throw lost;
         if (Date.now() - lastCheckpoint >= CHECKPOINT_EVERY_MS) {
           lastCheckpoint = Date.now();
-          leaseLost = !(await states.checkpoint(oid, holder, stored, new Date(lastCheckpoint + LEASE_MS)));
-          if (leaseLost) throw leaseLostOn(oid);
+          await record(stored);
         }
         await states.putChunk(oid, n, data, replacing);
         if (seen && n === 0 && (data.length === RESUMABLE_CHUNK_SIZE || data.length === length)) {
@@ -182,75 +181,60 @@ export function createResumableUploads(
         }
       },
       seen: (part) => {
-        if (stopped.aborted) throw notFound(oid.toHexString());
         received += part.length;
         hash?.update(part);
       },
     };
   }
 
-  function ledgerOf(state: UploadStateDocument, holder: string): UploadLedger {
+  function ledgerOf(state: UploadStateDocument, sink: Sink): UploadLedger {
     const { _id: oid, length } = state;
     return {
       earlierCopyId: state.copyId?.toHexString(),
       recordCopy: async (copyId) => {
-        if (!(await states.recordCopy(oid, holder, new ObjectId(copyId)))) throw leaseLostOn(oid);
+        if (!(await states.recordCopy(oid, sink.recorded(), new ObjectId(copyId)))) throw await overtaken(oid, length);
       },
-      settle: (image) => states.finish(oid, holder, length, new ObjectId(image.id)),
+      settle: (image) => states.finish(oid, length, new ObjectId(image.id)),
     };
   }
 
-  async function finish(state: UploadStateDocument, holder: string, seen: Omit<WrittenUpload, keyof UploadFacts>): Promise<number> {
+  async function finish(state: UploadStateDocument, sink: Sink, seen: Omit<WrittenUpload, keyof UploadFacts>): Promise<number> {
     const { _id: oid, length, chunkSize, filename, owner } = state;
     try {
-      await images.adopt({ id: oid.toHexString(), filename, length, chunkSize, owner, ...seen }, ledgerOf(state, holder));
+      await images.adopt({ id: oid.toHexString(), filename, length, chunkSize, owner, ...seen }, ledgerOf(state, sink));
       return length;
     } catch (error) {
       if (error instanceof MissingChunksError && error.fileId === oid.toHexString()) {
-        // Terminated or expired by a request that found the lease lapsed while this finish ran long.
+        // Terminated or expired by a request that took the lock over while this finish's instance stalled past its lease.
         await states.remove(oid);
         throw notFound(oid.toHexString());
       }
       if (isRefusal(error)) {
         await states.remove(oid);
       } else {
-        await states.release(oid, holder, unfinishedOffset(length, state)).catch(() => undefined);
+        await sink.record(unfinishedOffset(length, state)).catch(() => undefined);
       }
       throw error;
     }
   }
 
   async function receive(id: string, offset: number, body: AsyncIterable<unknown>): Promise<number> {
-    const oid = parseUploadId(id);
-    const holder = randomUUID();
-    const state = await claim(oid, holder);
-    if (state.imageId || state.offset !== offset) {
-      await states.release(oid, holder, state.offset);
-      if (state.imageId) return state.offset;
-      throw new AppError('upload-offset-mismatch', `The upload has ${state.offset} bytes stored, not ${offset}.`);
-    }
-    const stopping = new AbortController();
-    const receiving = receiveClaimed(state, holder, body, stopping.signal);
-    writers.set(id, { stop: () => stopping.abort(), ended: receiving.catch(() => undefined) });
-    try {
-      return await receiving;
-    } finally {
-      writers.delete(id);
-    }
-  }
-
-  async function receiveClaimed(state: UploadStateDocument, holder: string, body: AsyncIterable<unknown>, stopped: AbortSignal): Promise<number> {
-    const { _id: oid, offset } = state;
-    const id = oid.toHexString();
+    const state = await stateOf(parseUploadId(id));
+    if (state.imageId) return state.offset;
+    if (state.offset !== offset) throw offsetMismatch(state.offset, offset);
     const seen = resumeSeen(id, offset);
-    const sink = sinkFor(oid, holder, state.length, seen, stopped);
+    const sink = sinkFor(state, seen);
     const { stored, failure } = await receiveChunks(body, offset, state.chunkSize, sink);
     if (seen) seenBytes.set(id, { offset: offset + sink.received(), hash: seen.hash, head: sink.head() });
     if (failure === undefined && stored === state.length) {
       seenBytes.delete(id);
-      return finish(state, holder, { sha256: seen?.hash.digest('hex'), head: sink.head() });
+      return finish(state, sink, { sha256: seen?.hash.digest('hex'), head: sink.head() });
     }
-    if (!(failure instanceof LeaseLostError)) await states.release(oid, holder, unfinishedOffset(stored, state));
+    try {
+      await sink.record(unfinishedOffset(stored, state));
+    } catch (error) {
+      if (failure === undefined) throw error;
+    }
     if (failure instanceof Error) throw failure;
     if (failure !== undefined) throw new Error('receiving the upload failed', { cause: failure });
     return stored;
@@ -287,20 +271,9 @@ export function createResumableUploads(
     if (!state || !mayTouch(caller, state.owner)) throw notFound(id);
   }
 
-  async function stopWriter(id: string): Promise<void> {
-    const writer = writers.get(id);
-    if (!writer) return;
-    writer.stop();
-    await Promise.race([writer.ended, delay(STOP_WAIT_MS, undefined, { ref: false })]);
-  }
-
   async function terminate(id: string): Promise<void> {
     const oid = parseUploadId(id);
-    await stopWriter(id);
-    const holder = randomUUID();
-    const state = await claim(oid, holder);
-    if (state.imageId) {
-      await states.release(oid, holder, state.offset);
+    if ((await stateOf(oid)).imageId) {
       throw new AppError('upload-finished', 'The upload is finished: delete its image at its X-Image-Url instead.');
     }
     seenBytes.delete(id);
