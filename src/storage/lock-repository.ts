@@ -55,8 +55,9 @@ export function createLockRepository(db: Db, bucketName: string): LockRepository
         await locks.updateOne({ _id: id, until: { $lt: now } }, { $set: { holder, until }, $unset: { wanted: '' } }, { upsert: true });
         return true;
       } catch (error) {
-        if (isDuplicateKey(error)) return false;
-        throw error;
+        if (!isDuplicateKey(error)) throw error;
+        // A take retried after its answer was lost, where the server cannot tell a retry, finds the lock its own.
+        return (await locks.countDocuments({ _id: id, holder }, { limit: 1 })) === 1;
       }
     },
     want: async (id) => {

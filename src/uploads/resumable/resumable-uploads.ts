@@ -1,15 +1,15 @@
-import { createHash, type Hash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import { ObjectId } from 'mongodb';
 import { mayTouch, type Caller } from '../../core/caller';
 import { AppError, isRefusal } from '../../core/app-error';
 import { judgeHead, type ContentRules } from '../../media/content-rules';
 import { MissingChunksError } from '../../storage/gridfs/chunk-stream';
-import { inspectHead, type HeadInspection } from '../../media/image-inspection';
+import { inspectHead } from '../../media/image-inspection';
 import type { ImageRepository } from '../../storage/image-repository';
-import type { ImageService, UploadLedger, WrittenUpload } from '../image-service';
-import { receiveChunks, type ChunkSink } from './chunk-receiver';
+import type { ImageService, UploadLedger } from '../image-service';
+import { receiveChunks, unfinishedOffset } from './chunk-receiver';
 import type { UploadStateDocument, UploadStateRepository } from '../../storage/upload-state-repository';
+import { createSeenBytes, type ByteWitness } from './seen-bytes';
+import { offsetMismatch, openUploadSink, uploadNotFound, type UploadSink } from './upload-sink';
 
 /**
  * A power of two, unlike GridFS's default of 255 KiB: clients send PATCHes of whole MiBs
@@ -17,12 +17,6 @@ import type { UploadStateDocument, UploadStateRepository } from '../../storage/u
  * leave no partial chunk to read back and rewrite.
  */
 export const RESUMABLE_CHUNK_SIZE = 256 * 1024;
-
-/** The stored offset is written at most this often while bytes arrive. */
-const CHECKPOINT_EVERY_MS = 1000;
-
-/** The parts of a finished upload its state document tells. */
-type UploadFacts = Pick<WrittenUpload, 'id' | 'filename' | 'length' | 'chunkSize' | 'owner'>;
 
 /** Hash states kept in memory for uploads that are resumed on this instance. */
 const HASHES_KEPT = 10_000;
@@ -69,10 +63,8 @@ export interface ResumableUploads {
   removeExpired(): Promise<number>;
 }
 
-const notFound = (id: string) => new AppError('upload-not-found', `There is no upload with id ${id}.`);
-
 function parseUploadId(id: string): ObjectId {
-  if (!/^[0-9a-f]{24}$/.test(id)) throw notFound(id);
+  if (!/^[0-9a-f]{24}$/.test(id)) throw uploadNotFound(id);
   return new ObjectId(id);
 }
 
@@ -87,25 +79,6 @@ function toState(document: UploadStateDocument): ResumableUploadState {
   };
 }
 
-/** What this instance saw of an upload's bytes go by, good for as long as the stored offset is `offset`. */
-interface SeenBytes {
-  readonly offset: number;
-  readonly hash: Hash;
-  /** What the first chunk showed, once it was whole (or was the whole upload). */
-  readonly head: HeadInspection | undefined;
-}
-
-/**
- * The offset recorded for an upload that is not finished: never its whole length, which would
- * tell the client it is done. All bytes stored but no image yet: the client sends the last chunk again.
- */
-function unfinishedOffset(stored: number, state: UploadStateDocument): number {
-  return stored < state.length ? stored : Math.floor((state.length - 1) / state.chunkSize) * state.chunkSize;
-}
-
-const offsetMismatch = (stored: number, offset: number) =>
-  new AppError('upload-offset-mismatch', `The upload has ${stored} bytes stored, not ${offset}.`);
-
 export function createResumableUploads(
   states: UploadStateRepository,
   images: ImageService,
@@ -113,93 +86,25 @@ export function createResumableUploads(
   options: ResumableUploadOptions,
 ): ResumableUploads {
   const expiryMs = options.expirySeconds * 1000;
-  /**
-   * Node's hashes cannot be saved to the database. While an upload's PATCHes keep reaching this
-   * instance, its SHA-256 and the verdict on its first chunk are carried from one to the next
-   * here; when one reaches another instance, or this one restarted, the stored bytes are read
-   * once more at the end instead (on FerretDB, that read costs more than the upload itself).
-   */
-  const seenBytes = new LRUCache<string, SeenBytes>({ max: HASHES_KEPT, ttl: expiryMs });
+  const seenBytes = createSeenBytes({ max: HASHES_KEPT, ttlMs: expiryMs });
 
   async function stateOf(oid: ObjectId): Promise<UploadStateDocument> {
     const state = await states.find(oid);
-    if (!state) throw notFound(oid.toHexString());
+    if (!state) throw uploadNotFound(oid.toHexString());
     return state;
   }
 
-  /** Why an offset could not be recorded: another writer took the upload over, or it is gone. */
-  async function overtaken(oid: ObjectId, offset: number): Promise<AppError> {
-    const state = await states.find(oid);
-    return state ? offsetMismatch(state.offset, offset) : notFound(oid.toHexString());
-  }
-
-  function resumeSeen(id: string, offset: number): Pick<SeenBytes, 'hash' | 'head'> | undefined {
-    if (offset === 0) return { hash: createHash('sha256'), head: undefined };
-    const kept = seenBytes.get(id);
-    seenBytes.delete(id);
-    return kept?.offset === offset ? kept : undefined;
-  }
-
-  interface Sink extends ChunkSink {
-    readonly received: () => number;
-    readonly head: () => HeadInspection | undefined;
-    /** The offset last recorded in the upload's state. */
-    readonly recorded: () => number;
-    /** Records `offset`; rejects when another writer moved the recorded offset meanwhile. */
-    readonly record: (offset: number) => Promise<void>;
-  }
-
-  function sinkFor(state: UploadStateDocument, seen: Pick<SeenBytes, 'hash' | 'head'> | undefined): Sink {
-    const { _id: oid, length } = state;
-    let lastCheckpoint = Date.now();
-    let recorded = state.offset;
-    let lost: AppError | undefined;
-    let received = 0;
-    let head = seen?.head;
-    const hash = seen?.hash;
-    const record = async (offset: number) => {
-      if (lost) throw lost;
-      if (!(await states.record(oid, recorded, offset))) throw (lost = await overtaken(oid, offset));
-      recorded = offset;
-    };
-    return {
-      received: () => received,
-      head: () => head,
-      recorded: () => recorded,
-      record,
-      readStored: async (n, length) => (await states.readChunk(oid, n)).subarray(0, length),
-      put: async (n, data, replacing, stored) => {
-        if (lost) throw lost;
-        if (Date.now() - lastCheckpoint >= CHECKPOINT_EVERY_MS) {
-          lastCheckpoint = Date.now();
-          await record(stored);
-        }
-        await states.putChunk(oid, n, data, replacing);
-        if (seen && n === 0 && (data.length === RESUMABLE_CHUNK_SIZE || data.length === length)) {
-          const inspection = inspectHead(data, data.length === length);
-          head = inspection.kind === 'need-more-bytes' ? undefined : inspection;
-        }
-      },
-      seen: (part) => {
-        received += part.length;
-        hash?.update(part);
-      },
-    };
-  }
-
-  function ledgerOf(state: UploadStateDocument, sink: Sink): UploadLedger {
-    const { _id: oid, length } = state;
+  function ledgerOf(state: UploadStateDocument, sink: UploadSink): UploadLedger {
     return {
       earlierCopyId: state.copyId?.toHexString(),
-      recordCopy: async (copyId) => {
-        if (!(await states.recordCopy(oid, sink.recorded(), new ObjectId(copyId)))) throw await overtaken(oid, length);
-      },
-      settle: (image) => states.finish(oid, length, new ObjectId(image.id)),
+      recordCopy: (copyId) => sink.recordCopy(new ObjectId(copyId)),
+      settle: (image) => states.finish(state._id, state.length, new ObjectId(image.id)),
     };
   }
 
-  async function finish(state: UploadStateDocument, sink: Sink, seen: Omit<WrittenUpload, keyof UploadFacts>): Promise<number> {
+  async function finish(state: UploadStateDocument, sink: UploadSink, witness: ByteWitness | undefined): Promise<number> {
     const { _id: oid, length, chunkSize, filename, owner } = state;
+    const seen = { sha256: witness?.digest(), head: witness?.head() };
     try {
       await images.adopt({ id: oid.toHexString(), filename, length, chunkSize, owner, ...seen }, ledgerOf(state, sink));
       return length;
@@ -207,12 +112,12 @@ export function createResumableUploads(
       if (error instanceof MissingChunksError && error.fileId === oid.toHexString()) {
         // Terminated or expired by a request that took the lock over while this finish's instance stalled past its lease.
         await states.remove(oid);
-        throw notFound(oid.toHexString());
+        throw uploadNotFound(oid.toHexString());
       }
       if (isRefusal(error)) {
         await states.remove(oid);
       } else {
-        await sink.record(unfinishedOffset(length, state)).catch(() => undefined);
+        await sink.record(unfinishedOffset(length, length, chunkSize)).catch(() => undefined);
       }
       throw error;
     }
@@ -222,16 +127,16 @@ export function createResumableUploads(
     const state = await stateOf(parseUploadId(id));
     if (state.imageId) return state.offset;
     if (state.offset !== offset) throw offsetMismatch(state.offset, offset);
-    const seen = resumeSeen(id, offset);
-    const sink = sinkFor(state, seen);
+    const witness = seenBytes.resume(id, offset, state);
+    const sink = openUploadSink(states, state, witness);
     const { stored, failure } = await receiveChunks(body, offset, state.chunkSize, sink);
-    if (seen) seenBytes.set(id, { offset: offset + sink.received(), hash: seen.hash, head: sink.head() });
     if (failure === undefined && stored === state.length) {
-      seenBytes.delete(id);
-      return finish(state, sink, { sha256: seen?.hash.digest('hex'), head: sink.head() });
+      seenBytes.forget(id);
+      return finish(state, sink, witness);
     }
+    if (witness) seenBytes.keep(id, witness);
     try {
-      await sink.record(unfinishedOffset(stored, state));
+      await sink.record(unfinishedOffset(stored, state.length, state.chunkSize));
     } catch (error) {
       if (failure === undefined) throw error;
     }
@@ -259,16 +164,14 @@ export function createResumableUploads(
   }
 
   async function find(id: string): Promise<ResumableUploadState> {
-    const state = await states.find(parseUploadId(id));
-    if (!state) throw notFound(id);
-    return toState(state);
+    return toState(await stateOf(parseUploadId(id)));
   }
 
   /** An admin, or anyone when no key is configured, needs no look: tus answers a missing upload itself. */
   async function authorize(id: string, caller: Caller): Promise<void> {
     if (caller.admin) return;
     const state = await states.find(parseUploadId(id));
-    if (!state || !mayTouch(caller, state.owner)) throw notFound(id);
+    if (!state || !mayTouch(caller, state.owner)) throw uploadNotFound(id);
   }
 
   async function terminate(id: string): Promise<void> {
@@ -276,7 +179,7 @@ export function createResumableUploads(
     if ((await stateOf(oid)).imageId) {
       throw new AppError('upload-finished', 'The upload is finished: delete its image at its X-Image-Url instead.');
     }
-    seenBytes.delete(id);
+    seenBytes.forget(id);
     await states.remove(oid);
   }
 
