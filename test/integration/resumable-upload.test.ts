@@ -169,6 +169,22 @@ describe('resumable uploads with tus', () => {
     expect((await fetch(`${baseUrl()}${path}`, { method: 'HEAD', headers: TUS_HEADERS })).status).toBe(404);
   });
 
+  test('when PATCHes follow one another without a pause, then each is answered with all its bytes stored: none is stopped by the next', async () => {
+    const bytes = await makeLargePng(HALF);
+    const path = await createUpload(bytes.length);
+    const answers: { status: number; offset: string | null; connection: string | null }[] = [];
+    const step = 16 * KIB;
+
+    for (let offset = 0; offset < bytes.length; offset += step) {
+      const answer = await patch(path, offset, bytes.subarray(offset, offset + step));
+      answers.push({ status: answer.status, offset: answer.headers.get('upload-offset'), connection: answer.headers.get('connection') });
+    }
+
+    expect(answers).toEqual(
+      answers.map((_, index) => ({ status: 204, offset: String(Math.min((index + 1) * step, bytes.length)), connection: 'keep-alive' })),
+    );
+  });
+
   test('when a second PATCH comes while one is writing, then the first is stopped with what it sent kept, and the second, at a stale offset, is answered 409', async () => {
     const bytes = await makeLargePng(MIB);
     const path = await createUpload(bytes.length);

@@ -57,17 +57,20 @@ export function createUploadLocker(locks: LockRepository, { waitMs, now = Date.n
   }
 
   async function look(): Promise<void> {
-    const ids = [...held.keys()];
+    // The locks held when the look began: each was taken before the read below is sent.
+    const holdings = [...held.entries()];
+    const ids = holdings.map(([id]) => id);
     if (now() - renewedAt >= RENEW_EVERY_MS) {
       renewedAt = now();
-      await locks.renew(ids, [...held.values()].map((holding) => holding.holder), new Date(renewedAt + LEASE_MS));
+      await locks.renew(ids, holdings.map(([, holding]) => holding.holder), new Date(renewedAt + LEASE_MS));
     }
     const found = new Map((await locks.read(ids)).map((lock) => [lock.id, lock]));
-    for (const id of ids) {
-      const holding = held.get(id);
+    for (const [id, holding] of holdings) {
+      // Let go meanwhile, and perhaps taken again by the next request: what was read is not about that one.
+      if (held.get(id) !== holding) continue;
       const lock = found.get(id);
       // Wanted, or lost: its lease lapsed and another request took it, so it must stop writing.
-      if (holding && (lock?.holder !== holding.holder || lock.wanted)) askToLetGo(holding);
+      if (lock?.holder !== holding.holder || lock.wanted) askToLetGo(holding);
     }
   }
 
@@ -128,10 +131,11 @@ export function createUploadLocker(locks: LockRepository, { waitMs, now = Date.n
         }
       },
       unlock: async () => {
+        // No longer this instance's to renew or to stop, before the database hears it let go.
+        if (held.get(id)?.holder === holder) held.delete(id);
         try {
           await locks.release(id, holder);
         } finally {
-          if (held.get(id)?.holder === holder) held.delete(id);
           for (const wake of waiting.get(id) ?? []) wake();
         }
       },
