@@ -18,7 +18,7 @@ export interface UploadSink extends ChunkSink {
   recorded(): number;
   /** Records `offset`; rejects when another writer moved the recorded offset meanwhile, or the upload is gone. */
   record(offset: number): Promise<void>;
-  /** Records the file a finish is about to copy the upload into, on the same terms. */
+  /** Records the file a finish is about to copy the upload into, on the same terms; an internal error when it cannot. */
   recordCopy(copyId: ObjectId): Promise<void>;
 }
 
@@ -52,7 +52,8 @@ export function openUploadSink(
     recorded: () => recorded,
     record,
     recordCopy: async (copyId) => {
-      if (!(await states.recordCopy(oid, recorded, copyId))) throw await overtaken(state.length);
+      // Not a refusal of the content, which would remove the upload its new writer is writing.
+      if (!(await states.recordCopy(oid, recorded, copyId))) throw new Error(`another request took upload ${oid.toHexString()} over`);
     },
     readStored: async (n, length) => (await states.readChunk(oid, n)).subarray(0, length),
     put: async (n, data, replacing, stored) => {
