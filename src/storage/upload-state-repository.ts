@@ -52,7 +52,7 @@ export interface UploadStateRepository {
   remove(id: ObjectId): Promise<void>;
   /** The upload's state only. */
   forget(id: ObjectId): Promise<void>;
-  /** The state of each of these uploads, in one query, and the lapsed locks an instance that died left on them. */
+  /** The state of each of these uploads, and the lapsed locks an instance that died left on them. */
   forgetAll(ids: readonly ObjectId[]): Promise<void>;
   /** Unfinished uploads past their expiry that no request holds locked: nobody is writing them. */
   findExpired(now: Date): Promise<ObjectId[]>;
