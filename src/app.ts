@@ -35,6 +35,8 @@ import { createVariantService } from './variants/variant-service';
 import { createResumableUploads } from './uploads/resumable/resumable-uploads';
 import { createResumableRouter, RESUMABLE_PATH } from './uploads/resumable/tus-router';
 import { createUploadStateRepository } from './storage/upload-state-repository';
+import { createLockRepository } from './storage/lock-repository';
+import { createUploadLocker } from './uploads/resumable/upload-locker';
 
 export interface AppDependencies {
   readonly config: Pick<
@@ -69,6 +71,7 @@ export interface AppDependencies {
     | 'resumableExpirySeconds'
     | 'inspectionConcurrency'
     | 'inspectionQueue'
+    | 'resumableLockWaitSeconds'
   >;
   readonly logger: Logger;
   /** What every expiry, grace and time to live is measured by. */
@@ -163,7 +166,8 @@ function buildParts({ config, logger, clock, db, repository, variantRepository, 
   // One guard for both routers, so that wrong keys count alike on every route that takes one.
   const requireApiKey = createApiKeyGuard(apiKeys, { ...config, logger });
   // Ahead of the image routes, whose /image/:id would otherwise take /image/uploads.
-  app.use(RESUMABLE_PATH, createResumableRouter(resumable, { apiKeys, requireApiKey }, { ...config, logger }));
+  const locker = createUploadLocker(createLockRepository(db, config.bucketName), { waitMs: config.resumableLockWaitSeconds * 1000 });
+  app.use(RESUMABLE_PATH, createResumableRouter(resumable, locker, { apiKeys, requireApiKey }, { ...config, logger }));
   app.use('/image', createImageRouter({ images, catalog, readImage, signUrl, apiKeys, requireApiKey }, { ...config, logger }));
   app.use(createHealthRouter(db, lifecycle));
   app.get('/metrics', async (_req, res) => {

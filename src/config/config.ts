@@ -235,6 +235,8 @@ const settingsShape = {
   shutdownTimeoutSeconds: fromVariable('SHUTDOWN_TIMEOUT', integer(0, DAY_SECONDS, 25)),
   /** Seconds from its creation after which an unfinished resumable upload is refused and removed. */
   resumableExpirySeconds: fromVariable('RESUMABLE_EXPIRY', integer(1, 30 * DAY_SECONDS, DAY_SECONDS)),
+  /** Longest a request waits for another to let go of a resumable upload before it is answered 423. */
+  resumableLockWaitSeconds: fromVariable('RESUMABLE_LOCK_WAIT', integer(2, 600, 5)),
   /** Worker processes serving requests; above 1, a primary process runs them with node:cluster. */
   webConcurrency: fromVariable('WEB_CONCURRENCY', integer(1, 256, 1)),
 };
