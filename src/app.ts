@@ -5,6 +5,7 @@ import type { Config } from './config/config';
 import { createApiKeyGuard } from './access/api-key-guard';
 import { createApiKeys } from './access/api-keys';
 import { createClientIdentifier } from './access/client-identity';
+import { CACHE_POLICY } from './http/cache-policy';
 import { malformedPath, NOSNIFF, problemResponder, routeNotFound, sendProblem } from './http/problem-responder';
 import { createImageCache } from './storage/image-cache';
 import { createImageCatalog } from './images/image-catalog';
@@ -23,8 +24,10 @@ import { createHealthRouter } from './health/health-router';
 import type { Lifecycle } from './health/lifecycle';
 import type { Metrics } from './observability/metrics';
 import { createRouteLabeller } from './openapi/route-of';
+import { methodNotAllowed } from './openapi/method-not-allowed';
 import { createRequestObserver, REQUEST_ID_HEADER, type RequestObserver } from './observability/request-observer';
 import { createDocsRouter } from './openapi/docs-router';
+import { createOpenApiDocument } from './openapi/openapi-document';
 import { createClientSettingsRouter } from './page/client-settings';
 import { createPageRouter } from './page/page-router';
 import type { VariantRepository } from './storage/variant-repository';
@@ -95,6 +98,13 @@ interface Parts {
   readonly express: Express;
   readonly readImage: ImageReadHandler;
   readonly observe: RequestObserver;
+  /** Segments of other routes that `/image/{id}` would take for an id: `upload`, `uploads`. */
+  readonly notImageIds: ReadonlySet<string>;
+}
+
+/** `/image/upload` and `/image/uploads` are routes of their own, whatever the lean path's pattern says. */
+function literalImageSegments(routes: readonly string[]): ReadonlySet<string> {
+  return new Set(routes.flatMap((route) => /^\/image\/([^/{}]+)$/.exec(route)?.[1] ?? []));
 }
 
 /** Express observes every request it serves; the lean read path observes its own. */
@@ -145,7 +155,8 @@ function buildParts({ config, logger, clock, db, repository, variantRepository, 
     clock,
   });
 
-  const observe = createRequestObserver(logger, metrics, createRouteLabeller());
+  const openApiDocument = createOpenApiDocument(config);
+  const observe = createRequestObserver(logger, metrics, createRouteLabeller(Object.keys(openApiDocument.paths)));
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -165,20 +176,22 @@ function buildParts({ config, logger, clock, db, repository, variantRepository, 
   const signUrl = createUrlSigner({ ...config, clock });
   // One guard for both routers, so that wrong keys count alike on every route that takes one.
   const requireApiKey = createApiKeyGuard(apiKeys, { ...config, logger });
+  // Ahead of every route: GET /image/upload is no read of an image called "upload".
+  app.use(methodNotAllowed(openApiDocument.paths));
   // Ahead of the image routes, whose /image/:id would otherwise take /image/uploads.
   const locker = createUploadLocker(createLockRepository(db, config.bucketName), { waitMs: config.resumableLockWaitSeconds * 1000 });
   app.use(RESUMABLE_PATH, createResumableRouter(resumable, locker, { apiKeys, requireApiKey }, { ...config, logger }));
   app.use('/image', createImageRouter({ images, catalog, readImage, signUrl, apiKeys, requireApiKey }, { ...config, logger }));
   app.use(createHealthRouter(db, lifecycle));
   app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.render());
+    res.type(metrics.registry.contentType).set('Cache-Control', CACHE_POLICY.never).send(await metrics.render());
   });
-  app.use(createDocsRouter());
+  app.use(createDocsRouter(openApiDocument));
   app.use(createClientSettingsRouter(config));
   app.use(createPageRouter());
   app.use(routeNotFound);
   app.use(problemResponder(logger));
-  return { express: app, readImage, observe };
+  return { express: app, readImage, observe, notImageIds: literalImageSegments(Object.keys(openApiDocument.paths)) };
 }
 
 /** Every route through Express, reads included; the lean path below must answer the same. */
@@ -191,9 +204,10 @@ const IMAGE_PATH = /^\/image\/([^/?#]+)(?:[?#].*)?$/;
 const IMAGE_ROUTE = '/image/{id}';
 
 /** The id of a GET or HEAD for one image, as it appears in the path, or undefined. */
-function leanImagePathId(req: IncomingMessage): string | undefined {
+function leanImagePathId(req: IncomingMessage, notImageIds: ReadonlySet<string>): string | undefined {
   if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
-  return IMAGE_PATH.exec(req.url ?? '')?.[1];
+  const id = IMAGE_PATH.exec(req.url ?? '')?.[1];
+  return id === undefined || notImageIds.has(id) ? undefined : id;
 }
 
 /** Decoded exactly as Express would. */
@@ -211,9 +225,9 @@ function decodedId(encodedId: string): string {
  * the same handler Express would call; everything else goes through Express.
  */
 export function createApp(deps: AppDependencies): RequestListener {
-  const { express: app, readImage, observe } = buildParts(deps);
+  const { express: app, readImage, observe, notImageIds } = buildParts(deps);
   return (req: IncomingMessage, res: ServerResponse) => {
-    const encodedId = leanImagePathId(req);
+    const encodedId = leanImagePathId(req, notImageIds);
     if (encodedId === undefined) {
       app(req, res);
       return;

@@ -17,3 +17,9 @@ npm run build
 if ! npm run build:ferretdb; then
   echo "prepare: FerretDB could not be built (see above); npm start will try again" >&2
 fi
+# Schemathesis, which npm test runs against the API (test/contract), in a virtual environment of
+# .tools/ with exactly the pinned files. Without Python or PyPI it cannot install, which is no
+# reason to fail the install: that test then fails saying what is missing.
+if ! npm run setup:schemathesis; then
+  echo "prepare: Schemathesis could not be installed (see above); npm test needs it: npm run setup:schemathesis" >&2
+fi

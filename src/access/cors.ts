@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 /** Response headers a cross-origin script may read beyond the safelisted ones. */
 const EXPOSED_HEADERS = 'ETag, Content-Range, Accept-Ranges, Content-Disposition';
-const ALLOWED_REQUEST_HEADERS = 'Range, If-None-Match, If-Modified-Since, If-Range';
+const ALLOWED_REQUEST_HEADERS = 'Range, If-None-Match, If-Modified-Since, If-Range, If-Match, If-Unmodified-Since';
 const PREFLIGHT_MAX_AGE_SECONDS = '86400';
 
 /** `*` for any origin, or the exact origins allowed. */

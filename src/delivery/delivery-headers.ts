@@ -22,7 +22,7 @@ export interface Validators {
 }
 
 /** Strong, since the bytes of an id never change; from the content hash where there is one. */
-function validatorsOf(image: ImageRecord): Validators {
+export function validatorsOf(image: ImageRecord): Validators {
   return {
     etag: `"${image.entityTag}"`,
     lastModified: image.uploadDate.toUTCString(),

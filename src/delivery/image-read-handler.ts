@@ -240,6 +240,8 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
     const plan = planRead(req.method, req.headers, image.size, validators);
 
     switch (plan.kind) {
+      case 'precondition-failed':
+        throw new AppError('precondition-failed', `${plan.failed} does not hold for this image: nothing is sent.`);
       case 'not-modified':
         // A 304 refreshes what a cache keeps: it must not outlive a signature either.
         res.writeHead(304, merged(extra, notModifiedHeaders)).end();

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Db } from 'mongodb';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../database/database-errors';
 import type { Lifecycle } from './lifecycle';
+import { CACHE_POLICY } from '../http/cache-policy';
 
 /** A load balancer probes often and wants a quick answer: a database slower than this is not ready. */
 export const READY_PING_TIMEOUT_MS = 1000;
@@ -19,10 +20,10 @@ async function databaseAnswers(db: Db): Promise<boolean> {
 export function createHealthRouter(db: Db, lifecycle: Lifecycle): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+    res.set('Cache-Control', CACHE_POLICY.never).json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    res.set('Cache-Control', 'no-store');
+    res.set('Cache-Control', CACHE_POLICY.never);
     if (lifecycle.shuttingDown) {
       res.status(503).json({ status: 'shutting-down' });
       return;

@@ -3,6 +3,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { databaseUnavailable, isDatabaseUnavailable } from '../database/database-errors';
 import { redactUrl, type Logger } from '../core/logger';
 import { AppError } from '../core/app-error';
+import { CACHE_POLICY } from './cache-policy';
 
 const PROBLEM_TYPE_PREFIX = 'urn:image-api:problem:';
 
@@ -86,6 +87,8 @@ export function sendProblem(logger: Logger, error: unknown, req: IncomingMessage
   }
   const body = problemBody(problem, requestedPath(req));
   res.writeHead(problem.status, {
+    // 404, 405 and 501 may be cached by default (RFC 9110, 15.1): an id being uploaded now answers 404.
+    'Cache-Control': CACHE_POLICY.never,
     ...problem.headers,
     'Content-Type': 'application/problem+json; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
@@ -97,7 +100,8 @@ export function sendProblem(logger: Logger, error: unknown, req: IncomingMessage
 
 export function problemResponder(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const problem = sendProblem(logger, error, req, res);
-    res.locals.report?.answeredWithProblem(problem.code);
+    // Answered first: an optional call would skip its argument, and the answer, without a report.
+    const { code } = sendProblem(logger, error, req, res);
+    res.locals.report?.answeredWithProblem(code);
   };
 }

@@ -4,6 +4,8 @@ import type { StoredVariant, VariantPosition, VariantRepository } from '../stora
 import type { ImageCache } from '../storage/image-cache';
 import type { ImageReader } from '../storage/image-reader';
 import type { ImageRecord, ImageRepository, ListPosition } from '../storage/image-repository';
+import { validatorsOf } from '../delivery/delivery-headers';
+import { failedWriteCondition, isConditional, type Conditions } from '../delivery/read-plan';
 
 export interface ImagePage {
   readonly images: readonly ImageRecord[];
@@ -36,9 +38,10 @@ export interface ImageCatalog {
   list(caller: Caller, limit: number, after?: ListPosition): Promise<ImagePage>;
   /**
    * The file and its chunks are gone once this resolves, then its variants, and this
-   * instance's cache has let go of them all.
+   * instance's cache has let go of them all. Refused with `precondition-failed`, and nothing
+   * removed, when `conditions` (If-Match, If-Unmodified-Since, If-None-Match) do not hold for it.
    */
-  remove(id: string, caller: Caller): Promise<void>;
+  remove(id: string, caller: Caller, conditions?: Conditions): Promise<void>;
 }
 
 const imageNotFound = (id: string) => new AppError('image-not-found', `There is no image with id ${id}.`);
@@ -67,13 +70,21 @@ export function createImageCatalog(
     return { images, next: last && { uploadDate: last.uploadDate, id: last.id } };
   }
 
+  /** An image that is not the caller's is not found, whatever the conditions say (RFC 9110, 13.2.1). */
+  async function checkBeforeRemoval(id: string, caller: Caller, conditions: Conditions): Promise<void> {
+    const image = await find(id, caller);
+    const failed = failedWriteCondition(conditions, validatorsOf(image));
+    if (failed !== undefined) throw new AppError('precondition-failed', `${failed} does not hold for this image: it is not deleted.`);
+  }
+
   /**
    * The original goes first, so that its variants stop being served before they go. An image's
-   * owner never changes, so checking it before the removal leaves no gap another could use.
+   * owner never changes, and neither do its bytes and so its ETag: checking both before the
+   * removal leaves no gap another could use.
    */
-  async function remove(id: string, caller: Caller): Promise<void> {
+  async function remove(id: string, caller: Caller, conditions: Conditions = {}): Promise<void> {
     // An admin also clears the variants of an original that is gone, as before owners.
-    if (!caller.admin) await find(id, caller);
+    if (!caller.admin || isConditional(conditions)) await checkBeforeRemoval(id, caller, conditions);
     try {
       const deleted = await repository.delete(id);
       for (const key of await variants.removeAllOf(id)) cache.forget(key);

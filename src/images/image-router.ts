@@ -3,10 +3,12 @@ import { AppError } from '../core/app-error';
 import type { ApiKeyAccess } from '../access/api-key-guard';
 import { corsPreflightHeaders, corsReadHeaders, type CorsOrigins } from '../access/cors';
 import { jsonBody } from '../http/json-body';
+import { CACHE_POLICY, sendRevalidatableJson } from '../http/cache-policy';
 import { createUploadRateLimit, type UploadRateLimitOptions } from '../access/upload-rate-limit';
 import type { ImageCatalog } from './image-catalog';
 import { judgedByAnswer } from '../observability/request-observer';
 import type { ImageReadHandler } from '../delivery/image-read-handler';
+import { conditionsOf } from '../delivery/read-plan';
 import { parseImageId } from '../core/image-id';
 import { encodeCursor, parseListQuery, parseSignRequest, parseVariantPageQuery, toImageDetails, toImageInfo } from './image-schemas';
 import type { ImageService, StoredImage } from '../uploads/image-service';
@@ -73,38 +75,39 @@ export function createImageRouter(
     res.once('close', () => {
       if (!res.writableFinished) void discardAll();
     });
-    res.status(201).json({ message: 'Images uploaded successfully', images: stored.map(toUploadedImage) });
+    res
+      .status(201)
+      .set('Cache-Control', CACHE_POLICY.never)
+      .json({ message: 'Images uploaded successfully', images: stored.map(toUploadedImage) });
   });
 
   // With API_KEYS, a caller lists and describes only its own images, so these take a key too.
   router.get('/', requireApiKey, async (req, res) => {
     const { limit, after } = parseListQuery(req.query);
     const page = await catalog.list(callerOf(req), limit, after);
-    res.set(corsReadHeaders(options.corsOrigins, req.headers)).json({
-      images: page.images.map(toImageInfo),
-      next: page.next ? encodeCursor(page.next) : null,
-    });
+    const answer = { images: page.images.map(toImageInfo), next: page.next ? encodeCursor(page.next) : null };
+    sendRevalidatableJson(res.set(corsReadHeaders(options.corsOrigins, req.headers)), answer, CACHE_POLICY.callersOwn);
   });
 
   router.get('/:id/info', requireApiKey, async (req: Request<{ id: string }>, res) => {
     const id = parseImageId(req.params.id);
     const { limit, after } = parseVariantPageQuery(req.query);
     const details = await catalog.describe(id, callerOf(req), limit, after);
-    res.set(corsReadHeaders(options.corsOrigins, req.headers)).json(toImageDetails(details));
+    sendRevalidatableJson(res.set(corsReadHeaders(options.corsOrigins, req.headers)), toImageDetails(details), CACHE_POLICY.callersOwn);
   });
 
   router.post('/:id/sign', requireApiKey, jsonBody(SIGN_BODY_BYTES), async (req: Request<{ id: string }>, res) => {
     const id = parseImageId(req.params.id);
     const { params, expiresIn } = parseSignRequest(req.body);
     await catalog.find(id, callerOf(req));
-    res.json(signUrl(id, params, expiresIn));
+    res.set('Cache-Control', CACHE_POLICY.never).json(signUrl(id, params, expiresIn));
   });
 
   // Reads usually take the lean path in app.ts; this route serves the same answer to the rest.
   router.get('/:id', (req, res) => readImage(req, res, req.params.id));
 
   router.delete('/:id', requireApiKey, async (req: Request<{ id: string }>, res) => {
-    await catalog.remove(parseImageId(req.params.id), callerOf(req));
+    await catalog.remove(parseImageId(req.params.id), callerOf(req), conditionsOf(req.headers));
     res.status(204).end();
   });
 

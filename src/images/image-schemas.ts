@@ -116,9 +116,14 @@ export function toImageDetails({ image, variants, next }: ImageDetails) {
   };
 }
 
+/** Ten years: longer is forever in all but name, which leaving out `expiresIn` says. */
+export const MAX_EXPIRES_IN_SECONDS = 10 * 365 * 24 * 3600;
+/** Far more than any read query needs: a signature is not a place to store data. */
+export const MAX_SIGNED_PARAMS_LENGTH = 2000;
+
 const signRequestSchema = z.object({
-  params: z.string().max(2000).default(''),
-  expiresIn: z.number().int().min(1).max(10 * 365 * 24 * 3600).optional(),
+  params: z.string().max(MAX_SIGNED_PARAMS_LENGTH).default(''),
+  expiresIn: z.number().int().min(1).max(MAX_EXPIRES_IN_SECONDS).optional(),
 });
 
 export interface SignRequest {

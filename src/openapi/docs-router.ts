@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import express, { Router } from 'express';
 import { pageSecurityHeaders } from '../http/page-security';
-import { openApiDocument } from './openapi-document';
+import { CACHE_POLICY, revalidatable, sendRevalidatable } from '../http/cache-policy';
 
 /**
  * Found by its package file: the package's own entry point loads Swagger UI's whole browser
@@ -36,13 +36,15 @@ const START_SWAGGER_UI_HASH = `'sha256-${createHash('sha256').update(START_SWAGG
 const docsPageHeaders = pageSecurityHeaders([START_SWAGGER_UI_HASH]);
 
 /** `/openapi.json` and Swagger UI at `/docs`, served from the installed package: no CDN. */
-export function createDocsRouter(): Router {
+export function createDocsRouter(openApiDocument: object): Router {
+  const document = revalidatable(JSON.stringify(openApiDocument));
+  const page = revalidatable(DOCS_PAGE);
   const router = Router();
   router.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument);
+    sendRevalidatable(res.type('json'), document, CACHE_POLICY.revalidate);
   });
   router.get('/docs', docsPageHeaders, (_req, res) => {
-    res.type('html').send(DOCS_PAGE);
+    sendRevalidatable(res.type('html'), page, CACHE_POLICY.revalidate);
   });
   router.use('/docs', express.static(SWAGGER_UI_FILES, { index: false, maxAge: '1d' }));
   return router;

@@ -1,8 +1,19 @@
 import { errorCatalog, type ErrorCode } from '../core/app-error';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../images/image-schemas';
+import { DEFAULT_PAGE_SIZE, MAX_EXPIRES_IN_SECONDS, MAX_PAGE_SIZE, MAX_SIGNED_PARAMS_LENGTH } from '../images/image-schemas';
 import { FITS, MAX_DIMENSION, NAMED_FORMATS } from '../variants/transformation';
+import { FIELD_LIMITS } from '../uploads/multipart/upload-middleware';
 
 type Schema = Readonly<Record<string, unknown>>;
+
+/** The settings the document states as limits, so that it is as strict as the server it describes. */
+export interface DocumentedLimits {
+  /** MAX_FILES: the most files one upload may hold. */
+  readonly maxFiles: number;
+  /** MAX_FILE_SIZE: the largest Upload-Length a resumable upload may declare. */
+  readonly maxFileSize: number;
+  /** PRESETS, of which the names are documented. */
+  readonly presets: Readonly<Record<string, unknown>>;
+}
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 const nullable = (type: string): Schema => ({ type: [type, 'null'] });
@@ -95,8 +106,18 @@ const schemas: Record<string, Schema> = {
   SignRequest: {
     type: 'object',
     properties: {
-      params: { type: 'string', default: '', description: 'The read query to sign, such as `w=300&format=webp`' },
-      expiresIn: { type: 'integer', minimum: 1, description: 'Seconds the URL stays valid; absent: forever' },
+      params: {
+        type: 'string',
+        default: '',
+        maxLength: MAX_SIGNED_PARAMS_LENGTH,
+        description: 'The read query to sign, such as `w=300&format=webp`',
+      },
+      expiresIn: {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_EXPIRES_IN_SECONDS,
+        description: 'Seconds the URL stays valid, at most ten years; absent: forever',
+      },
     },
     additionalProperties: false,
   },
@@ -150,6 +171,8 @@ function problems(...codes: ErrorCode[]): Record<string, Schema> {
 }
 
 const json = (description: string, schema: Schema): Schema => ({ description, content: { 'application/json': { schema } } });
+/** An answer with `Cache-Control: no-cache` and an ETag of its bytes, revalidated with If-None-Match. */
+const notModified = { '304': { description: 'Not modified: If-None-Match names the ETag of the answer as it would be now' } };
 const idParameter = { name: 'id', in: 'path', required: true, schema: ref('ImageId') };
 const bearer = [{ apiKey: [] }, {}];
 const always: ErrorCode[] = ['internal-error'];
@@ -171,11 +194,20 @@ const dimension = (name: string, side: string): Schema => ({
 
 const pageParameters: Schema[] = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } },
-  { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'The `next` of the previous page' },
+  { name: 'cursor', in: 'query', schema: { type: 'string', minLength: 1 }, description: 'The `next` of the previous page' },
 ];
 
-/** Any of them makes the read a variant; other query parameters are ignored. */
-const transformationParameters: Schema[] = [
+/** One of PRESETS' names; none is valid when none is set. */
+function presetSchema(names: readonly string[]): Schema {
+  return names.length > 0 ? { type: 'string', enum: names } : { type: 'string', not: {} };
+}
+
+/**
+ * Any of them makes the read a variant; other query parameters are ignored. `preset` excludes
+ * the parameters before it, which parameters of their own cannot say in a schema: its
+ * description does, and the server answers 400 `invalid-transformation`.
+ */
+const transformationParameters = (presetNames: readonly string[]): Schema[] => [
   dimension('w', 'Width'),
   dimension('h', 'Height'),
   { name: 'fit', in: 'query', schema: { type: 'string', enum: [...FITS], default: 'inside' }, description: 'How the image fits w×h; needs w or h' },
@@ -192,12 +224,18 @@ const transformationParameters: Schema[] = [
     description: '`auto`: AVIF if Accept lists image/avif, else WebP if it lists image/webp, else the original format (with `Vary: Accept`)',
   },
   { name: 'q', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 }, description: 'Quality of JPEG, WebP and AVIF (defaults 80, 80, 50); needs a signed URL' },
-  { name: 'preset', in: 'query', schema: { type: 'string' }, description: 'One of PRESETS; not combined with the parameters above' },
+  {
+    name: 'preset',
+    in: 'query',
+    schema: presetSchema(presetNames),
+    description: 'One of PRESETS. Never with w, h, fit, enlarge, format or q: together they answer 400 `invalid-transformation`',
+  },
   {
     name: 'exp',
     in: 'query',
-    schema: { type: 'integer', minimum: 0 },
-    description: 'Unix seconds after which a signed URL is refused; part of what `sig` signs',
+    // Read only beside `sig`: alone, it is ignored like any parameter not named here.
+    schema: { type: 'string' },
+    description: 'Whole Unix seconds after which a signed URL is refused; part of what `sig` signs, and ignored without it',
   },
   {
     name: 'sig',
@@ -208,10 +246,10 @@ const transformationParameters: Schema[] = [
   },
 ];
 
-const readImage = (method: 'get' | 'head'): Schema => ({
+const readImage = (method: 'get' | 'head', presetNames: readonly string[]): Schema => ({
   operationId: `${method}Image`,
   summary: method === 'get' ? 'The image, or a variant of it, ready for an <img> tag' : 'The headers of GET, no body',
-  parameters: [idParameter, ...transformationParameters],
+  parameters: [idParameter, ...transformationParameters(presetNames)],
   responses: {
     '200': imageBody('The image, or the variant the query asks for (made and stored on its first request)'),
     ...(method === 'get' ? { '206': imageBody('The bytes of one `Range`') } : {}),
@@ -225,6 +263,7 @@ const readImage = (method: 'get' | 'head'): Schema => ({
       'variant-too-large',
       'too-many-transformations',
       'transformations-busy',
+      'precondition-failed',
       ...(method === 'get' ? (['range-not-satisfiable'] as const) : []),
     ),
   },
@@ -248,7 +287,14 @@ const tusUpload: ErrorCode[] = [...tusProtocol, ...writeGuard, 'upload-not-found
 const contentRefusals: ErrorCode[] = ['file-too-large', 'too-many-pixels', 'unsupported-image-type', 'inspections-busy'];
 const finishedHeaders = 'On the answer that finishes the upload: `X-Image-Id` and `X-Image-Url` (`/image/<id>`) name the stored image.';
 
-const resumablePaths = {
+/** tus 1.0's syntax: keys of printable ASCII but space and comma, values in base64. */
+const METADATA_PAIR = '[!-+\\--~]+( ([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)?';
+const UPLOAD_METADATA = `^${METADATA_PAIR}(,${METADATA_PAIR})*$`;
+
+/** Any path segment: a preflight answers the same whatever the id, and checks none. */
+const preflightParameter = (name: string): Schema => ({ name, in: 'path', required: true, schema: { type: 'string' } });
+
+const resumablePaths = (maxFileSize: number) => ({
   '/image/uploads': {
     options: {
       operationId: 'discoverResumableUploads',
@@ -261,8 +307,13 @@ const resumablePaths = {
       security: bearer,
       parameters: [
         tusResumable,
-        { name: 'Upload-Length', in: 'header', required: true, schema: { type: 'integer', minimum: 1 } },
-        { name: 'Upload-Metadata', in: 'header', schema: { type: 'string' } },
+        { name: 'Upload-Length', in: 'header', required: true, schema: { type: 'integer', minimum: 1, maximum: maxFileSize } },
+        {
+          name: 'Upload-Metadata',
+          in: 'header',
+          schema: { type: 'string', pattern: UPLOAD_METADATA },
+          description: 'Comma-separated keys, each with its value in base64 after a space, or none; each key once; `filename` names the image',
+        },
       ],
       responses: {
         '201': { description: `Created: \`Location\` is the upload's URL, \`Upload-Expires\` when it expires. ${finishedHeaders}` },
@@ -274,7 +325,7 @@ const resumablePaths = {
     options: {
       operationId: 'preflightResumableUpload',
       summary: 'CORS preflight for HEAD, PATCH and DELETE of an upload',
-      parameters: [uploadIdParameter],
+      parameters: [preflightParameter('uploadId')],
       responses: { '204': { description: 'Preflight answer' } },
     },
     head: {
@@ -291,7 +342,11 @@ const resumablePaths = {
       operationId: 'resumeResumableUpload',
       summary: 'tus: append bytes at Upload-Offset; the last ones are checked like a multipart upload. Stopped by a later request for the upload, it is answered with what it stored',
       security: bearer,
-      parameters: [uploadIdParameter, tusResumable, { name: 'Upload-Offset', in: 'header', required: true, schema: { type: 'integer', minimum: 0 } }],
+      parameters: [
+        uploadIdParameter,
+        tusResumable,
+        { name: 'Upload-Offset', in: 'header', required: true, schema: { type: 'integer', minimum: 0, maximum: maxFileSize } },
+      ],
       requestBody: {
         required: true,
         content: { 'application/offset+octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
@@ -309,11 +364,11 @@ const resumablePaths = {
       responses: { '204': { description: 'Removed' }, ...problems(...tusUpload, 'upload-finished', 'upload-locked') },
     },
   },
-};
+});
 
-const paths = {
+const paths = ({ maxFiles, maxFileSize, presets }: DocumentedLimits) => ({
   // Ahead of /image/{id}, which the route labels would otherwise match first.
-  ...resumablePaths,
+  ...resumablePaths(maxFileSize),
   '/image/upload': {
     post: {
       operationId: 'uploadImages',
@@ -325,7 +380,23 @@ const paths = {
           'multipart/form-data': {
             schema: {
               type: 'object',
-              properties: { images: { type: 'array', items: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+              properties: {
+                images: {
+                  type: 'array',
+                  items: { type: 'string', contentMediaType: 'application/octet-stream' },
+                  minItems: 1,
+                  maxItems: maxFiles,
+                  description: 'Each an image of ALLOWED_TYPES, recognised by its bytes, of at most MAX_FILE_SIZE bytes and MAX_PIXELS pixels',
+                },
+              },
+              additionalProperties: {
+                type: 'string',
+                maxLength: FIELD_LIMITS.fieldSize,
+                description: `Other text fields are ignored: at most ${FIELD_LIMITS.fields}, of ${FIELD_LIMITS.fieldSize} bytes each`,
+              },
+              maxProperties: FIELD_LIMITS.fields + 1,
+              // Control characters cannot be sent in a part's header.
+              propertyNames: { minLength: 1, maxLength: FIELD_LIMITS.fieldNameSize, pattern: '^[^\\u0000-\\u001f\\u007f]*$' },
               required: ['images'],
             },
           },
@@ -347,24 +418,25 @@ const paths = {
       summary: "Stored images, newest first: with API_KEYS, only the caller's own (an admin key's: all)",
       security: bearer,
       parameters: pageParameters,
-      responses: { '200': json('One page', ref('ImagePage')), ...problems('invalid-query', ...writeGuard, 'database-unavailable', ...always) },
+      responses: { '200': json('One page', ref('ImagePage')), ...notModified, ...problems('invalid-query', ...writeGuard, 'database-unavailable', ...always) },
     },
   },
   '/image/{id}': {
-    get: readImage('get'),
-    head: readImage('head'),
+    get: readImage('get', Object.keys(presets)),
+    head: readImage('head', Object.keys(presets)),
     delete: {
       operationId: 'deleteImage',
       summary: "Delete an image and all its chunks; another key's image is not found",
-      description: 'An upload still being written is no image yet: 404, and its chunks are left to it.',
+      description:
+        'An upload still being written is no image yet: 404, and its chunks are left to it. If-Match (strong), If-Unmodified-Since and If-None-Match are evaluated as RFC 9110, 13.2.2 orders them: 412, and nothing deleted, when they do not hold.',
       security: bearer,
       parameters: [idParameter],
-      responses: { '204': { description: 'Deleted' }, ...problems(...writeGuard, ...readErrors) },
+      responses: { '204': { description: 'Deleted' }, ...problems(...writeGuard, ...readErrors, 'precondition-failed') },
     },
     options: {
       operationId: 'preflightImage',
       summary: 'CORS preflight for reads',
-      parameters: [idParameter],
+      parameters: [preflightParameter('id')],
       responses: { '204': { description: 'Preflight answer' } },
     },
   },
@@ -374,7 +446,7 @@ const paths = {
       summary: "What is known of one image, and a page of the variants stored of it; another key's image is not found",
       security: bearer,
       parameters: [idParameter, ...pageParameters],
-      responses: { '200': json('The image', ref('ImageDetails')), ...problems('invalid-query', ...writeGuard, ...readErrors) },
+      responses: { '200': json('The image', ref('ImageDetails')), ...notModified, ...problems('invalid-query', ...writeGuard, ...readErrors) },
     },
   },
   '/image/{id}/sign': {
@@ -408,20 +480,20 @@ const paths = {
     },
   },
   '/openapi.json': {
-    get: { operationId: 'openapi', summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }) } },
+    get: { operationId: 'openapi', summary: 'This document', responses: { '200': json('OpenAPI 3.1', { type: 'object' }), ...notModified } },
   },
   '/docs': {
     get: {
       operationId: 'docs',
       summary: 'Swagger UI for this document',
-      responses: { '200': { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } } },
+      responses: { '200': { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } }, ...notModified },
     },
   },
   '/client-settings': {
     get: {
       operationId: 'clientSettings',
       summary: 'Whether uploads need an API key, the upload limits and the variant sizes, for the web page and other clients',
-      responses: { '200': json('The settings', ref('ClientSettings')) },
+      responses: { '200': json('The settings', ref('ClientSettings')), ...notModified },
     },
   },
   '/': {
@@ -430,29 +502,36 @@ const paths = {
       summary: 'The web page: upload with progress and resume, and a gallery (its scripts and styles are under /assets/)',
       responses: {
         '200': { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } },
+        ...notModified,
         ...problems('route-not-found'),
       },
     },
   },
-};
+});
 
-/** The API contract; tests check that every route is in it and that real answers match it. */
-export const openApiDocument = Object.freeze({
-  openapi: '3.1.0',
-  info: {
-    title: 'image-api',
-    version: '0.1.0',
-    description: 'Upload images as multipart/form-data into MongoDB GridFS and serve them by id.',
-  },
-  components: {
-    schemas,
-    securitySchemes: {
-      apiKey: {
-        type: 'http',
-        scheme: 'bearer',
-        description: 'One of API_KEYS or ADMIN_API_KEYS; needed only when either is set. A key touches only the images and uploads it made; an admin key, all.',
+/**
+ * The API contract for a server with these settings; tests check that every route is in it and
+ * that real answers match it.
+ */
+export function createOpenApiDocument(limits: DocumentedLimits) {
+  return Object.freeze({
+    openapi: '3.1.0',
+    info: {
+      title: 'image-api',
+      version: '0.1.0',
+      description:
+        'Upload images as multipart/form-data into MongoDB GridFS and serve them by id. A path below asked with a method it does not list answers 405 `method-not-allowed` with `Allow`; any other path, 404 `route-not-found`.',
+    },
+    components: {
+      schemas,
+      securitySchemes: {
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'One of API_KEYS or ADMIN_API_KEYS; needed only when either is set. A key touches only the images and uploads it made; an admin key, all.',
+        },
       },
     },
-  },
-  paths,
-});
+    paths: paths(limits),
+  });
+}

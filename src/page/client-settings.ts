@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { NamedApiKey } from '../access/api-keys';
 import { imageTypes, type ImageType } from '../media/image-inspection';
 import type { ClientSettings } from './client-settings-contract';
+import { CACHE_POLICY, revalidatable, sendRevalidatable } from '../http/cache-policy';
 
 export interface ClientSettingsConfig {
   readonly apiKeys: readonly NamedApiKey[];
@@ -26,10 +27,10 @@ export function clientSettingsOf(config: ClientSettingsConfig): ClientSettings {
  * variant widths its srcset may list; any other client may ask it too.
  */
 export function createClientSettingsRouter(config: ClientSettingsConfig): Router {
-  const settings = clientSettingsOf(config);
+  const settings = revalidatable(JSON.stringify(clientSettingsOf(config)));
   const router = Router();
   router.get('/client-settings', (_req, res) => {
-    res.set('Cache-Control', 'no-cache').json(settings);
+    sendRevalidatable(res.type('json'), settings, CACHE_POLICY.revalidate);
   });
   return router;
 }

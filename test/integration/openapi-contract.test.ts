@@ -1,4 +1,5 @@
 import request, { type Response } from 'supertest';
+import { loadConfig } from '../../src/config/config';
 import { documentedOperations, expectMatchesContract, expressOperations } from '../helpers/contract';
 import { onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage, pngClaiming, svgWithScript } from '../helpers/images';
@@ -56,6 +57,25 @@ describe('the OpenAPI document', () => {
     expect(bundle.status).toBe(200);
   });
 
+  test('when the server has its settings, then the document states their limits as the server enforces them', async () => {
+    const { presets } = loadConfig({ PRESETS: 'small:w=100;large:w=800' });
+    const limited = await startTestApp({ config: { maxFiles: 3, maxFileSize: 1000, presets } });
+    try {
+      const document = (await request(limited.app).get('/openapi.json')).body as Record<string, unknown>;
+      const at = (path: string) => path.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown>)[key], document);
+      const parameter = (path: string, method: string, name: string) =>
+        (at(`paths.${path}.${method}.parameters`) as { name: string; schema: unknown }[]).find((each) => each.name === name)?.schema;
+
+      expect(at('paths./image/upload.post.requestBody.content.multipart/form-data.schema.properties.images')).toMatchObject({ minItems: 1, maxItems: 3 });
+      expect(parameter('/image', 'get', 'cursor')).toMatchObject({ minLength: 1 });
+      expect(parameter('/image/{id}', 'get', 'preset')).toEqual({ type: 'string', enum: ['small', 'large'] });
+      expect(parameter('/image/uploads', 'post', 'Upload-Length')).toMatchObject({ maximum: 1000 });
+      expect(at('components.schemas.SignRequest.properties.expiresIn')).toMatchObject({ maximum: 315_360_000 });
+    } finally {
+      await limited.close();
+    }
+  });
+
   test.each<[string, string, string, () => Promise<Response>]>([
     ['201', 'POST', '/image/upload', async () => withKey(upload(api.app, [{ bytes: await makeImage('jpeg'), filename: 'b.jpg' }]))],
     ['400', 'POST', '/image/upload', async () => withKey(request(api.app).post('/image/upload').send({ json: true }))],
@@ -64,6 +84,10 @@ describe('the OpenAPI document', () => {
     ['413', 'POST', '/image/upload', async () => withKey(upload(api.app, [{ bytes: pngClaiming(5000, 5000, 1000), filename: 'big.png' }]))],
     ['415', 'POST', '/image/upload', async () => withKey(upload(api.app, [{ bytes: svgWithScript, filename: 'd.svg' }]))],
     ['200', 'GET', '/image', async () => withKey(request(api.app).get('/image?limit=2'))],
+    ['304', 'GET', '/image', async () => {
+      const { etag } = (await withKey(request(api.app).get('/image'))).headers;
+      return withKey(request(api.app).get('/image')).set('If-None-Match', String(etag));
+    }],
     ['400', 'GET', '/image', async () => withKey(request(api.app).get('/image?limit=0'))],
     ['401', 'GET', '/image', async () => request(api.app).get('/image')],
     ['200', 'GET', '/image/{id}', async () => request(api.app).get(await storedImageUrl())],
@@ -78,12 +102,15 @@ describe('the OpenAPI document', () => {
     ['400', 'GET', '/image/{id}', async () => request(api.app).get(`${await storedImageUrl()}?w=63`)],
     ['404', 'GET', '/image/{id}', async () => request(api.app).get('/image/0123456789abcdef01234567')],
     ['416', 'GET', '/image/{id}', async () => request(api.app).get(await storedImageUrl()).set('Range', 'bytes=999999-')],
+    ['412', 'GET', '/image/{id}', async () => request(api.app).get(await storedImageUrl()).set('If-Match', '"other"')],
+    ['412', 'HEAD', '/image/{id}', async () => request(api.app).head(await storedImageUrl()).set('If-Unmodified-Since', 'Thu, 01 Jan 2015 00:00:00 GMT')],
     ['200', 'HEAD', '/image/{id}', async () => request(api.app).head(await storedImageUrl())],
     ['204', 'OPTIONS', '/image/{id}', async () => request(api.app).options('/image/0123456789abcdef01234567')],
     ['200', 'GET', '/image/{id}/info', async () => withKey(request(api.app).get(`${await storedImageUrl()}/info`))],
     ['404', 'GET', '/image/{id}/info', async () => withKey(request(api.app).get('/image/0123456789abcdef01234567/info'))],
     ['401', 'GET', '/image/{id}/info', async () => request(api.app).get('/image/0123456789abcdef01234567/info')],
     ['204', 'DELETE', '/image/{id}', async () => withKey(request(api.app).delete(await storedImageUrl()))],
+    ['412', 'DELETE', '/image/{id}', async () => withKey(request(api.app).delete(await storedImageUrl())).set('If-Match', '"other"')],
     ['404', 'DELETE', '/image/{id}', async () => withKey(request(api.app).delete('/image/0123456789abcdef01234567'))],
     ['401', 'DELETE', '/image/{id}', async () => request(api.app).delete('/image/0123456789abcdef01234567')],
     ['501', 'POST', '/image/{id}/sign', async () => withKey(request(api.app).post(`${await storedImageUrl()}/sign`).send({ params: 'w=300' }))],
@@ -103,6 +130,10 @@ describe('the OpenAPI document', () => {
     ['200', 'GET', '/readyz', async () => request(api.app).get('/readyz')],
     ['200', 'GET', '/metrics', async () => request(api.app).get('/metrics')],
     ['200', 'GET', '/client-settings', async () => request(api.app).get('/client-settings')],
+    ['304', 'GET', '/openapi.json', async () => {
+      const { etag } = (await request(api.app).get('/openapi.json')).headers;
+      return request(api.app).get('/openapi.json').set('If-None-Match', String(etag));
+    }],
     ['200', 'GET', '/', async () => request(api.app).get('/')],
   ])('when a request gets %s from %s %s, then the answer matches the document', async (status, method, path, send) => {
     const response = await send();

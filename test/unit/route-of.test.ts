@@ -1,6 +1,8 @@
+import { loadConfig } from '../../src/config/config';
+import { createOpenApiDocument } from '../../src/openapi/openapi-document';
 import { createRouteLabeller } from '../../src/openapi/route-of';
 
-const routeOf = createRouteLabeller();
+const routeOf = createRouteLabeller(Object.keys(createOpenApiDocument(loadConfig({})).paths));
 
 describe('route labels', () => {
   test('when the web page or one of its files is asked, then it counts as /', () => {

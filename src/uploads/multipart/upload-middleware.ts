@@ -17,7 +17,7 @@ export interface UploadOptions extends UploadLimits {
 }
 
 /** Text fields are ignored, but a client may still send a few (Postman adds some); these keep them cheap. */
-const FIELD_LIMITS = { fields: 20, fieldSize: 64 * 1024, fieldNameSize: 200 } as const;
+export const FIELD_LIMITS = { fields: 20, fieldSize: 64 * 1024, fieldNameSize: 200 } as const;
 
 function fromMulterError(error: MulterError, limits: UploadLimits): AppError {
   switch (error.code) {
