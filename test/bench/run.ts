@@ -12,7 +12,8 @@ import { measureResumable } from './phases/resumable';
 import { measureUploads } from './phases/uploads';
 import { measureVariants } from './phases/variants';
 import { buildReport, writeReport } from './report';
-import { readSettings, type Phase } from './settings';
+import { phaseScenarios } from './scenarios';
+import { readSettings, wantsScenario, type Phase } from './settings';
 import { assertWrkInstalled, WrkMissingError } from './wrk';
 import { createWorkspace, type Workspace } from './workspace';
 
@@ -41,7 +42,11 @@ const PHASE_RUNS: Readonly<Record<Phase, (context: BenchContext) => Promise<Meas
 
 async function measureAll(context: BenchContext): Promise<Measurement[]> {
   const measurements: Measurement[] = [];
-  for (const phase of context.settings.phases) measurements.push(...(await PHASE_RUNS[phase](context)));
+  const scenarios = phaseScenarios(context.images, context.settings.scaleImages);
+  for (const phase of context.settings.phases) {
+    if (!scenarios[phase].some((scenario) => wantsScenario(context.settings, scenario))) continue;
+    measurements.push(...(await PHASE_RUNS[phase](context)));
+  }
   return measurements;
 }
 
