@@ -2,7 +2,7 @@
 import { compileServers } from './compile-servers';
 import type { BenchContext } from './context';
 import { startBenchDatabase, type BenchDatabase } from './database';
-import { makeReadImages } from './images';
+import { makeReadImages, type BenchImage } from './images';
 import type { Measurement } from './measure';
 import { measureGridFsLimit, measureTutorialPeer } from './phases/baseline-reads';
 import { measureHotReads } from './phases/hot-reads';
@@ -13,7 +13,7 @@ import { measureUploads } from './phases/uploads';
 import { measureVariants } from './phases/variants';
 import { buildReport, writeReport } from './report';
 import { phaseScenarios } from './scenarios';
-import { readSettings, wantsScenario, type Phase } from './settings';
+import { readSettings, wantsScenario, type Phase, type Settings } from './settings';
 import { assertWrkInstalled, WrkMissingError } from './wrk';
 import { createWorkspace, type Workspace } from './workspace';
 
@@ -42,22 +42,26 @@ const PHASE_RUNS: Readonly<Record<Phase, (context: BenchContext) => Promise<Meas
 
 async function measureAll(context: BenchContext): Promise<Measurement[]> {
   const measurements: Measurement[] = [];
-  const scenarios = phaseScenarios(context.images, context.settings.scaleImages);
-  for (const phase of context.settings.phases) {
-    if (!scenarios[phase].some((scenario) => wantsScenario(context.settings, scenario))) continue;
-    measurements.push(...(await PHASE_RUNS[phase](context)));
-  }
+  for (const phase of context.settings.phases) measurements.push(...(await PHASE_RUNS[phase](context)));
   return measurements;
 }
 
+/** The settings with only the phases that measure a scenario BENCH_SCENARIOS asks for. */
+function withWantedPhases(settings: Settings, images: readonly BenchImage[]): Settings {
+  const scenarios = phaseScenarios(images, settings.scaleImages);
+  const phases = settings.phases.filter((phase) => scenarios[phase].some((scenario) => wantsScenario(settings, scenario)));
+  return { ...settings, phases };
+}
+
 async function benchmark(workspace: Workspace, database: BenchDatabase, startedAt: Date): Promise<void> {
-  const settings = readSettings(process.env);
+  const images = await makeReadImages();
+  const settings = withWantedPhases(readSettings(process.env), images);
   const context: BenchContext = {
     settings,
     database,
     workspace,
     scripts: await compileServers(workspace.file('servers')),
-    images: await makeReadImages(),
+    images,
   };
   const measurements = await measureAll(context);
   const facts = { startedAt, settings, database: database.description, images: context.images };
