@@ -4,9 +4,9 @@ import type { BenchContext } from './context';
 import { startBenchDatabase, type BenchDatabase } from './database';
 import { makeReadImages, type BenchImage } from './images';
 import type { Measurement } from './measure';
-import { measureGridFsLimit, measureTutorialPeer } from './phases/baseline-reads';
+import { measureTutorialPeer } from './phases/baseline-reads';
 import { measureHotReads } from './phases/hot-reads';
-import { measureOursCold } from './phases/ours-reads';
+import { measureColdReads } from './phases/ours-reads';
 import { measureScale } from './phases/scale';
 import { measureResumable } from './phases/resumable';
 import { measureUploads } from './phases/uploads';
@@ -26,8 +26,7 @@ async function measureReads(context: BenchContext): Promise<Measurement[]> {
   const hot = await step('ours and memory-limit, hot reads and 304, in turn', () => measureHotReads(context));
   return [
     ...hot.measurements,
-    ...(await step('ours, cold reads', () => measureOursCold(context, hot.ids))),
-    ...(await step('gridfs-limit', () => measureGridFsLimit(context, hot.ids))),
+    ...(await step('ours, no cache and gridfs-limit, cold reads, in turn', () => measureColdReads(context, hot.ids))),
     ...(await step('tutorial-peer', () => measureTutorialPeer(context))),
   ];
 }
