@@ -1,6 +1,6 @@
 /** The names rows are reported and compared under. */
 import type { BenchImage } from './images';
-import { SCALE_FEW_IMAGES } from './settings';
+import { SCALE_FEW_IMAGES, type Phase } from './settings';
 
 export const OURS = 'ours';
 export const OURS_NO_CACHE = 'ours, no cache';
@@ -34,6 +34,17 @@ export const SCALE_LIST = 'GET /image?limit=24';
 export const SCALE_LOADS = [SCALE_GET, SCALE_DELETE, SCALE_LIST] as const;
 export type ScaleLoad = (typeof SCALE_LOADS)[number];
 export const scaleScenario = (load: ScaleLoad, stored: number): string => `${load}, ${stored.toLocaleString('en-US')} stored`;
+
+/** The scenarios each phase measures, so that a phase with none of BENCH_SCENARIOS is skipped. */
+export function phaseScenarios(images: readonly BenchImage[], scaleImages: number): Readonly<Record<Phase, readonly string[]>> {
+  return {
+    reads: [...images.map(getScenario), REVALIDATION_SCENARIO],
+    uploads: [UPLOAD_SCENARIO],
+    resumable: [RESUMABLE_SCENARIO],
+    scale: SCALE_LOADS.flatMap((load) => [scaleScenario(load, SCALE_FEW_IMAGES), scaleScenario(load, scaleImages)]),
+    variants: [FIRST_WEBP_SCENARIO, FIRST_AVIF_SCENARIO, STORED_VARIANT_SCENARIO, AT_ONCE_SCENARIO],
+  };
+}
 
 /** Rows print in this order: scenarios first, then servers, each limit just above what it bounds. */
 export function scenarioOrder(images: readonly BenchImage[], scaleImages: number): string[] {

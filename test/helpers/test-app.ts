@@ -51,10 +51,11 @@ export interface TestApp {
   /** The same for the variants' bucket, and how many variants are claimed. */
   readonly storedVariants: () => Promise<{ files: number; chunks: number; claimed: number }>;
   /**
-   * How many queries for a file's chunk data the app has sent, as the database's command log
-   * shows them; lookups that fetch no data do not count.
+   * How many times the app has read a file's chunk data from its first chunk, as the database's
+   * command log shows the queries: one a read, however many queries its later chunks take;
+   * lookups that fetch no data do not count.
    */
-  readonly chunkQueriesFor: (fileId: string) => number;
+  readonly fileReadsOf: (fileId: string) => number;
   /** Cuts the app off its database: whatever it still answers comes from memory. */
   disconnect(): Promise<void>;
   close(): Promise<void>;
@@ -76,6 +77,14 @@ export interface TestAppOptions {
 
 /** The projection of a lookup that fetches no chunk data: an upload checking that its chunks are there. */
 const ID_ONLY = { _id: 1 };
+
+/** Whether a chunk query's filter on `n` asks for the first chunk: none, or `$in` holding 0. */
+function asksFirstChunk(filter: unknown): boolean {
+  const { n } = (filter ?? {}) as { n?: unknown };
+  if (n === undefined) return true;
+  const { $in: numbers } = (n ?? {}) as { $in?: unknown };
+  return Array.isArray(numbers) && numbers.includes(0);
+}
 
 function sharedUri(): string {
   const uri = process.env.MONGODB_URI;
@@ -116,12 +125,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     lifecycle,
     ...(options.inspections ? { inspections: options.inspections } : {}),
   };
-  const chunkQueries = new Map<string, number>();
+  const fileReads = new Map<string, number>();
   connection.getClient().on('commandStarted', ({ commandName, databaseName, command }) => {
     if (commandName !== 'find' || databaseName !== db.databaseName || command.find !== `${config.bucketName}.chunks`) return;
-    if (isDeepStrictEqual(command.projection, ID_ONLY)) return;
+    if (isDeepStrictEqual(command.projection, ID_ONLY) || !asksFirstChunk(command.filter)) return;
     const fileId = String((command.filter as { files_id?: unknown } | undefined)?.files_id);
-    chunkQueries.set(fileId, (chunkQueries.get(fileId) ?? 0) + 1);
+    fileReads.set(fileId, (fileReads.get(fileId) ?? 0) + 1);
   });
   const count = (collection: string) => db.collection(collection).countDocuments();
   const variants = `${config.bucketName}.variants`;
@@ -145,7 +154,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       chunks: await count(`${variants}.chunks`),
       claimed: await count(variants),
     }),
-    chunkQueriesFor: (fileId) => chunkQueries.get(fileId) ?? 0,
+    fileReadsOf: (fileId) => fileReads.get(fileId) ?? 0,
     disconnect: () => connection.close(),
     close: async () => {
       await db.dropDatabase().catch(() => undefined);
