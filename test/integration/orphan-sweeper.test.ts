@@ -142,12 +142,12 @@ test('when there are more orphans than fit one batch, then one sweep removes the
     const sent = (name: string) => commands.get(name) ?? 0;
     // Per sweep: the listing, which ids resumable uploads own, which have expired, and dropping
     // the state of finished ones past their expiry. Per 500 ids: their file documents, their
-    // recent chunks, and the removal of their upload states and of their chunks.
+    // recent chunks, and the removal of their upload states, their lapsed locks and their chunks.
     expect({ aggregate: sent('aggregate'), find: sent('find'), distinct: sent('distinct'), delete: sent('delete') }).toEqual({
       aggregate: 1,
       find: 2 + 3,
       distinct: 3,
-      delete: 1 + 2 * 3,
+      delete: 1 + 3 * 3,
     });
     expect(removed).toHaveLength(1001);
     expect(await chunksLeft(own.db, orphans)).toBe(0);
