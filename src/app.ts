@@ -17,7 +17,9 @@ import { createImageService } from './uploads/image-service';
 import { createInspectionLimiter } from './uploads/inspection-limiter';
 import type { WorkLimiter } from './core/work-limiter';
 import { createUrlSigner } from './delivery/read-url-signature';
+import type { Clock } from './core/clock';
 import type { Logger } from './core/logger';
+import type { PendingWrites } from './core/pending-writes';
 import { createHealthRouter } from './health/health-router';
 import type { Lifecycle } from './health/lifecycle';
 import type { Metrics } from './observability/metrics';
@@ -36,6 +38,8 @@ import { createVariantService } from './variants/variant-service';
 import { createResumableUploads } from './uploads/resumable/resumable-uploads';
 import { createResumableRouter, RESUMABLE_PATH } from './uploads/resumable/tus-router';
 import { createUploadStateRepository } from './storage/upload-state-repository';
+import { createLockRepository } from './storage/lock-repository';
+import { createUploadLocker } from './uploads/resumable/upload-locker';
 
 export interface AppDependencies {
   readonly config: Pick<
@@ -71,8 +75,11 @@ export interface AppDependencies {
     | 'resumableExpirySeconds'
     | 'inspectionConcurrency'
     | 'inspectionQueue'
+    | 'resumableLockWaitSeconds'
   >;
   readonly logger: Logger;
+  /** What every expiry, grace and time to live is measured by. */
+  readonly clock: Clock;
   /** For the readiness ping. */
   readonly db: Db;
   /** Shared with the orphan sweep, which must know which uploads are still being written. */
@@ -80,6 +87,8 @@ export interface AppDependencies {
   /** Where variants are stored, apart from originals. */
   readonly variantRepository: VariantRepository;
   readonly metrics: Metrics;
+  /** The shutdown barrier the repositories count their writes in, which resumable uploads count theirs in too. */
+  readonly writes: Pick<PendingWrites, 'track'>;
   /** Tells `/readyz` that shutdown has begun. */
   readonly lifecycle: Lifecycle;
   /** Bounds the uploads whose frames are counted at once; by default INSPECTION_CONCURRENCY and INSPECTION_QUEUE's. */
@@ -100,18 +109,19 @@ function literalImageSegments(routes: readonly string[]): ReadonlySet<string> {
 }
 
 /** Express observes every request it serves; the lean read path observes its own. */
-function buildParts({ config, logger, db, repository, variantRepository, metrics, lifecycle, ...given }: AppDependencies): Parts {
+function buildParts({ config, logger, clock, db, repository, variantRepository, metrics, writes, lifecycle, ...given }: AppDependencies): Parts {
   const cache = createImageCache({
     maxBytes: config.cacheMaxBytes,
     maxItemBytes: config.cacheMaxItemBytes,
     ttlSeconds: config.cacheTtlSeconds,
+    clock,
     onLookup: (part, hit) => metrics.countCacheLookup(part, hit),
   });
   const inspections =
     given.inspections ?? createInspectionLimiter({ concurrency: config.inspectionConcurrency, queueLength: config.inspectionQueue });
   const images = createImageService(repository, { ...config, logger, cache, inspections });
   const reader = createImageReader(repository, cache);
-  const sources = createOriginalSources(reader, { maxBytes: config.transformCacheBytes, ttlSeconds: config.cacheTtlSeconds });
+  const sources = createOriginalSources(reader, { maxBytes: config.transformCacheBytes, ttlSeconds: config.cacheTtlSeconds, clock });
   // A deletion here lets go of everything this instance keeps of the image.
   const forgetImage = (id: string) => {
     cache.forget(id);
@@ -138,11 +148,12 @@ function buildParts({ config, logger, db, repository, variantRepository, metrics
       variants,
       variantContent: createImageReader(variantRepository, cache),
     },
-    { ...config, clientOf: createClientIdentifier(apiKeys, config.trustProxy) },
+    { ...config, clock, clientOf: createClientIdentifier(apiKeys, config.trustProxy) },
   );
-  const resumable = createResumableUploads(createUploadStateRepository(db, config.bucketName), images, repository, {
+  const resumable = createResumableUploads(createUploadStateRepository(db, config.bucketName), images, writes, {
     ...config,
     expirySeconds: config.resumableExpirySeconds,
+    clock,
   });
 
   const openApiDocument = createOpenApiDocument(config);
@@ -163,13 +174,14 @@ function buildParts({ config, logger, db, repository, variantRepository, metrics
   });
   // The upload limit counts clients by address; behind proxies, that is in their X-Forwarded-For.
   app.set('trust proxy', config.trustProxy);
-  const signUrl = createUrlSigner(config);
+  const signUrl = createUrlSigner({ ...config, clock });
   // One guard for both routers, so that wrong keys count alike on every route that takes one.
   const requireApiKey = createApiKeyGuard(apiKeys, { ...config, logger });
   // Ahead of every route: GET /image/upload is no read of an image called "upload".
   app.use(methodNotAllowed(openApiDocument.paths));
   // Ahead of the image routes, whose /image/:id would otherwise take /image/uploads.
-  app.use(RESUMABLE_PATH, createResumableRouter(resumable, { apiKeys, requireApiKey }, { ...config, logger }));
+  const locker = createUploadLocker(createLockRepository(db, config.bucketName), { waitMs: config.resumableLockWaitSeconds * 1000 });
+  app.use(RESUMABLE_PATH, createResumableRouter(resumable, locker, { apiKeys, requireApiKey }, { ...config, logger }));
   app.use('/image', createImageRouter({ images, catalog, readImage, signUrl, apiKeys, requireApiKey }, { ...config, logger }));
   app.use(createHealthRouter(db, lifecycle));
   app.get('/metrics', async (_req, res) => {

@@ -8,7 +8,9 @@ import { loadConfig, type Config } from './config/config';
 import { ConfigError } from './core/config-error';
 import { NoEmbeddedDatabaseError } from './database/embedded-database';
 import { openDatabase } from './storage/open-database';
+import { systemClock } from './core/clock';
 import { settledWithin } from './core/deadline';
+import { createPendingWrites } from './core/pending-writes';
 import { createLifecycle } from './health/lifecycle';
 import { watchConnectionsForDrain, type ConnectionDrain } from './http/connection-drain';
 import { createHttpServer } from './http/http-server';
@@ -45,10 +47,12 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   const metrics = cluster.isWorker ? metricsOfTheCluster(createMetrics()) : createMetrics();
   observeDatabaseCommands(connection.getClient(), metrics);
   const lifecycle = createLifecycle();
-  const repository = createImageRepository(db, config.bucketName);
-  const variantRepository = createVariantRepository(db, config.bucketName);
+  // Originals, variants and resumable uploads count their writes here, for shutdown to wait on.
+  const writes = createPendingWrites();
+  const repository = createImageRepository(db, config.bucketName, writes);
+  const variantRepository = createVariantRepository(db, config.bucketName, writes);
   const sweeper = cluster.isWorker ? noSweeper : startSweeps({ repository, variantRepository }, config, logger);
-  const app = createApp({ config, logger, db, repository, variantRepository, metrics, lifecycle });
+  const app = createApp({ config, logger, clock: systemClock, db, repository, variantRepository, metrics, writes, lifecycle });
   const connections = await listen(app, config);
   if (cluster.isPrimary) logger.info({ port: config.port }, `listening on http://localhost:${config.port}`);
 
@@ -59,7 +63,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
     try {
       const { cutOff } = await connections.drain(config.shutdownTimeoutSeconds * 1000);
       if (cutOff > 0) logger.warn({ cutOff }, 'cut off the requests still in flight at SHUTDOWN_TIMEOUT');
-      await settledWithin(Promise.all([repository.settled(), sweepStopped]), CLEANUP_DEADLINE_MS);
+      await settledWithin(Promise.all([writes.settled(), sweepStopped]), CLEANUP_DEADLINE_MS);
       await database.close();
       logger.info('shut down');
       process.exit(0);

@@ -2,6 +2,7 @@ import dotenv from 'dotenv';
 import { loadConfig } from './config/config';
 import { ConfigError } from './core/config-error';
 import { AppError } from './core/app-error';
+import { systemClock } from './core/clock';
 import { parseImageId } from './core/image-id';
 import { createUrlSigner } from './delivery/read-url-signature';
 
@@ -11,7 +12,7 @@ const USAGE = 'usage: npm run sign -- <image id> [query such as "w=300&format=we
 function main(args: readonly string[]): string {
   const [id, params = '', seconds] = args;
   if (id === undefined || (seconds !== undefined && !/^\d+$/.test(seconds))) throw new ConfigError(USAGE);
-  const signUrl = createUrlSigner(loadConfig(process.env));
+  const signUrl = createUrlSigner({ ...loadConfig(process.env), clock: systemClock });
   return signUrl(parseImageId(id), params, seconds === undefined ? undefined : Number(seconds)).url;
 }
 

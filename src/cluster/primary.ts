@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { Config } from '../config/config';
 import { openDatabase } from '../storage/open-database';
 import { settledWithin } from '../core/deadline';
+import { createPendingWrites } from '../core/pending-writes';
 import { createImageRepository } from '../storage/image-repository';
 import type { Logger } from '../core/logger';
 import { startSweeps } from '../maintenance/sweeps';
@@ -42,9 +43,11 @@ function runningWorkers(): Worker[] {
  */
 export async function runPrimary(config: Config, logger: Logger): Promise<void> {
   const database = await openDatabase(config, logger);
+  // The sweeps' removals are the primary's only writes.
+  const writes = createPendingWrites();
   const repositories = {
-    repository: createImageRepository(database.db, config.bucketName),
-    variantRepository: createVariantRepository(database.db, config.bucketName),
+    repository: createImageRepository(database.db, config.bucketName, writes),
+    variantRepository: createVariantRepository(database.db, config.bucketName, writes),
   };
   const sweeper = startSweeps(repositories, config, logger);
   answerClusterMetricsRequests();
@@ -77,7 +80,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
       logger.error('workers still running past SHUTDOWN_TIMEOUT; killing them');
       forceExit();
     }
-    await settledWithin(sweepStopped, SWEEP_STOP_MS);
+    await settledWithin(Promise.all([sweepStopped, writes.settled()]), SWEEP_STOP_MS);
     await database.close();
     logger.info('shut down');
     process.exit(0);

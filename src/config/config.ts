@@ -91,191 +91,14 @@ const presetList = z.string().transform((value, context): Readonly<Record<string
 const DEFAULT_VARIANT_SIZES = '64,128,256,320,480,640,768,1024,1280,1536,1920,2560';
 const DEFAULT_PRESETS = 'thumb:w=200,h=200,fit=cover;card:w=640,format=auto';
 
-const environmentSchema = z.object({
-  PORT: integer(0, 65535, 3000),
-  MONGODB_URI: z
-    .string()
-    .trim()
-    .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// connection string')
-    .optional(),
-  MONGODB_TIMEOUT_MS: integer(100, 600_000, 5000),
-  DATA_DIR: z.string().trim().min(1, 'must not be empty').default('./data'),
-  TOOLS_DIR: z.string().trim().min(1, 'must not be empty').optional(),
-  MAX_FILE_SIZE: integer(1, Number.MAX_SAFE_INTEGER, 50 * MIB),
-  MAX_FILES: integer(1, 1000, 10),
-  BUCKET_NAME: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "_" or "-"')
-    .default('images'),
-  ALLOWED_TYPES: imageTypeList.default(Object.freeze(['jpeg', 'png', 'gif', 'webp', 'avif'] as const)),
-  MAX_PIXELS: integer(1, Number.MAX_SAFE_INTEGER, 50_000_000),
-  DEDUP: booleanFlag(false),
-  STRIP_METADATA: booleanFlag(false),
-  VARIANT_SIZES: sizeList.prefault(DEFAULT_VARIANT_SIZES),
-  PRESETS: presetList.prefault(DEFAULT_PRESETS),
-  MAX_VARIANT_PIXELS: integer(1, MAX_DIMENSION * MAX_DIMENSION, 25_000_000),
-  MAX_OUTPUT_PIXELS: integer(1, Number.MAX_SAFE_INTEGER, 50_000_000),
-  SIGNING_KEY: z
-    .string()
-    .trim()
-    .regex(/^[!-~]{32,}$/, 'must be at least 32 printable ASCII characters without spaces (openssl rand -hex 32 makes one)')
-    .optional(),
-  REQUIRE_SIGNED_URLS: booleanFlag(false),
-  MAX_VARIANTS_PER_IMAGE: integer(1, 100_000, 100),
-  TRANSFORM_CONCURRENCY: integer(1, 1024, availableParallelism()),
-  TRANSFORM_QUEUE: integer(0, 100_000, 100),
-  TRANSFORM_QUEUE_PER_CLIENT: integer(1, 100_000, 20),
-  INSPECTION_CONCURRENCY: integer(1, 1024, 2),
-  INSPECTION_QUEUE: integer(0, 100_000, 64),
-  TRANSFORM_CACHE_BYTES: integer(0, Number.MAX_SAFE_INTEGER, 32 * MIB),
-  CACHE_MAX_BYTES: integer(0, Number.MAX_SAFE_INTEGER, 64 * MIB),
-  CACHE_MAX_ITEM_BYTES: integer(0, Number.MAX_SAFE_INTEGER, MIB),
-  CACHE_TTL: integer(0, 86_400, 60),
-  WRITE_CONCERN: z
-    .string()
-    .trim()
-    .regex(/^(majority|\d{1,2})$/, 'must be majority or a number of members such as 1')
-    .default('majority'),
-  READ_PREFERENCE: z
-    .enum(['primary', 'primaryPreferred', 'secondary', 'secondaryPreferred', 'nearest'], {
-      error: 'must be primary, primaryPreferred, secondary, secondaryPreferred or nearest',
-    })
-    .default('primary'),
-  CORS_ORIGINS: z
-    .string()
-    .trim()
-    .regex(/^(\*|https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*)$/, 'must be * or a comma-separated list of origins such as https://example.com')
-    .default('*'),
-  CORS_UPLOAD_ORIGINS: z
-    .string()
-    .trim()
-    .refine(
-      (list) => list.split(',').every((origin) => isOrigin(origin.trim())),
-      'must be a comma-separated list of origins such as https://app.example: scheme, host and port only, never *',
-    )
-    .optional(),
-  API_KEYS: apiKeyList(false).optional(),
-  ADMIN_API_KEYS: apiKeyList(true).optional(),
-  UPLOAD_RATE_LIMIT: integer(0, 1_000_000, 60),
-  API_KEY_FAILURE_LIMIT: integer(0, 1_000_000, 10),
-  TRUST_PROXY: integer(0, 10, 0),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
-  HEADERS_TIMEOUT: integer(1, DAY_SECONDS, 30),
-  REQUEST_TIMEOUT: integer(1, DAY_SECONDS, 3600),
-  UPLOAD_IDLE_TIMEOUT: integer(1, DAY_SECONDS, 30),
-  ORPHAN_GRACE: integer(1, 30 * DAY_SECONDS, 600),
-  ORPHAN_SWEEP_INTERVAL: integer(1, DAY_SECONDS, 300),
-  SHUTDOWN_TIMEOUT: integer(0, DAY_SECONDS, 25),
-  RESUMABLE_EXPIRY: integer(1, 30 * DAY_SECONDS, DAY_SECONDS),
-  WEB_CONCURRENCY: integer(1, 256, 1),
-});
+/** The environment variable a setting is read from, kept with its schema: each setting is declared once. */
+function fromVariable<T extends z.ZodType>(variable: string, schema: T): T {
+  return schema.meta({ variable });
+}
 
-/** Node refuses a server whose headers may take longer than the whole request. */
-const settingsSchema = environmentSchema
-  .refine((env) => env.HEADERS_TIMEOUT <= env.REQUEST_TIMEOUT, {
-    path: ['HEADERS_TIMEOUT'],
-    message: 'must not be more than REQUEST_TIMEOUT',
-  })
-  .refine((env) => keyedOnce([...(env.API_KEYS ?? []), ...(env.ADMIN_API_KEYS ?? [])]), {
-    path: ['API_KEYS'],
-    message: 'must not give one key two names, nor list a key of ADMIN_API_KEYS',
-  })
-  .refine((env) => !env.REQUIRE_SIGNED_URLS || env.SIGNING_KEY !== undefined, {
-    path: ['REQUIRE_SIGNED_URLS'],
-    message: 'needs SIGNING_KEY',
-  });
-
-export interface Config {
-  readonly port: number;
-  /** Unset means: start the embedded database. */
-  readonly mongodbUri: string | undefined;
-  readonly mongodbTimeoutMs: number;
-  readonly dataDir: string;
-  /** Where the embedded FerretDB's binary is built and looked for; unset: the project's `.tools/`. */
-  readonly toolsDir: string | undefined;
-  readonly maxFileSize: number;
-  readonly maxFiles: number;
-  readonly bucketName: string;
-  /** Formats accepted on upload, recognised by their bytes. */
-  readonly allowedTypes: readonly ImageType[];
-  /** Width times height; larger images are refused before their pixels are stored. */
-  readonly maxPixels: number;
-  /** Store each distinct content once, answering later uploads of it with the first id. */
-  readonly dedup: boolean;
-  /**
-   * Store JPEG, PNG and WebP originals without EXIF, XMP, IPTC and comments, keeping ICC
-   * profile and orientation; off keeps every upload byte for byte.
-   */
-  readonly stripMetadata: boolean;
-  /** Widths and heights a read URL may ask a variant in, smallest first. */
-  readonly variantSizes: readonly number[];
-  /** Named transformations a read URL may ask for with `?preset=`, whatever their sizes. */
-  readonly presets: Readonly<Record<string, Transformation>>;
-  /** Width times height at most of a variant a signed URL asks for. */
-  readonly maxVariantPixels: number;
-  /** Pixels of a variant as it would be made, times its frames when animated; beyond, it is refused before any work. */
-  readonly maxOutputPixels: number;
-  /** Variants stored of one original at most; making one more removes those made longest ago. */
-  readonly maxVariantsPerImage: number;
-  /** Signs read URLs that may ask any size; unset: no URL is signed. */
-  readonly signingKey: string | undefined;
-  /** Every image read, originals included, needs a signed URL. */
-  readonly requireSignedUrls: boolean;
-  /** Variants made at once; more wait in a queue of `transformQueue`, beyond which reads answer 503. */
-  readonly transformConcurrency: number;
-  readonly transformQueue: number;
-  /**
-   * Uploads whose frames the decoder counts at once, each read whole for it (GIF, WebP, AVIF,
-   * TIFF, ICO); `inspectionQueue` more wait, beyond which uploads answer 503.
-   */
-  readonly inspectionConcurrency: number;
-  readonly inspectionQueue: number;
-  /** Reads of one client (API key, else address) that may wait on a transformation at once; beyond, 429. */
-  readonly transformQueuePerClient: number;
-  /** Bytes of originals kept whole after a transformation, for the next sizes of the same image; 0: none. */
-  readonly transformCacheBytes: number;
-  /** Bytes of image records and small bodies kept in memory; 0 turns the cache off. */
-  readonly cacheMaxBytes: number;
-  readonly cacheMaxItemBytes: number;
-  /**
-   * Seconds an image stays cached before this instance asks the database again: how long it may
-   * keep serving an image that another instance deleted. 0: until evicted (one instance only).
-   */
-  readonly cacheTtlSeconds: number;
-  /** Acknowledgement an upload waits for: `majority` survives a replica set failover. */
-  readonly writeConcern: 'majority' | number;
-  readonly readPreference: z.infer<typeof environmentSchema>['READ_PREFERENCE'];
-  readonly corsOrigins: CorsOrigins;
-  /** CORS_UPLOAD_ORIGINS: pages that may upload, sign and delete from a browser with a key; empty: none. */
-  readonly corsUploadOrigins: UploadOrigins;
-  /** API_KEYS and ADMIN_API_KEYS, each with its name: the keys writes need; empty: anyone may write. */
-  readonly apiKeys: readonly NamedApiKey[];
-  /** Uploads per client per minute; 0 turns the limit off. */
-  readonly uploadRateLimit: number;
-  /** Wrong API keys per client address per minute before the address is refused; 0 turns the limit off. */
-  readonly apiKeyFailureLimit: number;
-  /** How many proxies in front of us to trust for the client's address (X-Forwarded-For). */
-  readonly trustProxy: number;
-  readonly logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
-  /** `auto`: readable lines when a person watches a terminal and pino-pretty is installed, else JSON. */
-  readonly logFormat: z.infer<typeof environmentSchema>['LOG_FORMAT'];
-  /** Longest a client may take to send a request's headers. */
-  readonly headersTimeoutSeconds: number;
-  /** Longest a client may take to send a whole request, body included. */
-  readonly requestTimeoutSeconds: number;
-  /** Longest an upload's body may go without a byte while the server waits for one. */
-  readonly uploadIdleTimeoutSeconds: number;
-  /** Chunks without a file document are removed once their newest chunk is this old. */
-  readonly orphanGraceSeconds: number;
-  readonly orphanSweepIntervalSeconds: number;
-  /** Longest the requests in flight at SIGTERM or SIGINT may take before they are cut off. */
-  readonly shutdownTimeoutSeconds: number;
-  /** Seconds from its creation after which an unfinished resumable upload is refused and removed. */
-  readonly resumableExpirySeconds: number;
-  /** Worker processes serving requests; above 1, a primary process runs them with node:cluster. */
-  readonly webConcurrency: number;
+function variableOf(schema: z.ZodType | undefined): string | undefined {
+  const variable = schema && z.globalRegistry.get(schema)?.variable;
+  return typeof variable === 'string' ? variable : undefined;
 }
 
 /** Exactly an origin as a browser sends it in `Origin`: no path, no trailing slash, no user. */
@@ -296,75 +119,212 @@ function parseOrigins(value: string): CorsOrigins {
   return value === '*' ? '*' : Object.freeze(value.split(',').map((origin) => origin.trim()));
 }
 
+const settingsShape = {
+  port: fromVariable('PORT', integer(0, 65535, 3000)),
+  /** Unset means: start the embedded database. */
+  mongodbUri: fromVariable(
+    'MONGODB_URI',
+    z
+      .string()
+      .trim()
+      .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// connection string')
+      .optional(),
+  ),
+  mongodbTimeoutMs: fromVariable('MONGODB_TIMEOUT_MS', integer(100, 600_000, 5000)),
+  dataDir: fromVariable('DATA_DIR', z.string().trim().min(1, 'must not be empty').default('./data')),
+  /** Where the embedded FerretDB's binary is built and looked for; unset: the project's `.tools/`. */
+  toolsDir: fromVariable('TOOLS_DIR', z.string().trim().min(1, 'must not be empty').optional()),
+  maxFileSize: fromVariable('MAX_FILE_SIZE', integer(1, Number.MAX_SAFE_INTEGER, 50 * MIB)),
+  maxFiles: fromVariable('MAX_FILES', integer(1, 1000, 10)),
+  bucketName: fromVariable(
+    'BUCKET_NAME',
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "_" or "-"')
+      .default('images'),
+  ),
+  /** Formats accepted on upload, recognised by their bytes. */
+  allowedTypes: fromVariable('ALLOWED_TYPES', imageTypeList.default(Object.freeze(['jpeg', 'png', 'gif', 'webp', 'avif'] as const))),
+  /** Width times height; larger images are refused before their pixels are stored. */
+  maxPixels: fromVariable('MAX_PIXELS', integer(1, Number.MAX_SAFE_INTEGER, 50_000_000)),
+  /** Store each distinct content once, answering later uploads of it with the first id. */
+  dedup: fromVariable('DEDUP', booleanFlag(false)),
+  /**
+   * Store JPEG, PNG and WebP originals without EXIF, XMP, IPTC and comments, keeping ICC
+   * profile and orientation; off keeps every upload byte for byte.
+   */
+  stripMetadata: fromVariable('STRIP_METADATA', booleanFlag(false)),
+  /** Widths and heights a read URL may ask a variant in, smallest first. */
+  variantSizes: fromVariable('VARIANT_SIZES', sizeList.prefault(DEFAULT_VARIANT_SIZES)),
+  /** Named transformations a read URL may ask for with `?preset=`, whatever their sizes. */
+  presets: fromVariable('PRESETS', presetList.prefault(DEFAULT_PRESETS)),
+  /** Width times height at most of a variant a signed URL asks for. */
+  maxVariantPixels: fromVariable('MAX_VARIANT_PIXELS', integer(1, MAX_DIMENSION * MAX_DIMENSION, 25_000_000)),
+  /** Pixels of a variant as it would be made, times its frames when animated; beyond, it is refused before any work. */
+  maxOutputPixels: fromVariable('MAX_OUTPUT_PIXELS', integer(1, Number.MAX_SAFE_INTEGER, 50_000_000)),
+  /** Variants stored of one original at most; making one more removes those made longest ago. */
+  maxVariantsPerImage: fromVariable('MAX_VARIANTS_PER_IMAGE', integer(1, 100_000, 100)),
+  /** Signs read URLs that may ask any size; unset: no URL is signed. */
+  signingKey: fromVariable(
+    'SIGNING_KEY',
+    z
+      .string()
+      .trim()
+      .regex(/^[!-~]{32,}$/, 'must be at least 32 printable ASCII characters without spaces (openssl rand -hex 32 makes one)')
+      .optional(),
+  ),
+  /** Every image read, originals included, needs a signed URL. */
+  requireSignedUrls: fromVariable('REQUIRE_SIGNED_URLS', booleanFlag(false)),
+  /** Variants made at once; more wait in a queue of `transformQueue`, beyond which reads answer 503. */
+  transformConcurrency: fromVariable('TRANSFORM_CONCURRENCY', integer(1, 1024, availableParallelism())),
+  transformQueue: fromVariable('TRANSFORM_QUEUE', integer(0, 100_000, 100)),
+  /** Reads of one client (API key, else address) that may wait on a transformation at once; beyond, 429. */
+  transformQueuePerClient: fromVariable('TRANSFORM_QUEUE_PER_CLIENT', integer(1, 100_000, 20)),
+  /**
+   * Uploads whose frames the decoder counts at once, each read whole for it (GIF, WebP, AVIF,
+   * TIFF, ICO); `inspectionQueue` more wait, beyond which uploads answer 503.
+   */
+  inspectionConcurrency: fromVariable('INSPECTION_CONCURRENCY', integer(1, 1024, 2)),
+  inspectionQueue: fromVariable('INSPECTION_QUEUE', integer(0, 100_000, 64)),
+  /** Bytes of originals kept whole after a transformation, for the next sizes of the same image; 0: none. */
+  transformCacheBytes: fromVariable('TRANSFORM_CACHE_BYTES', integer(0, Number.MAX_SAFE_INTEGER, 32 * MIB)),
+  /** Bytes of image records and small bodies kept in memory; 0 turns the cache off. */
+  cacheMaxBytes: fromVariable('CACHE_MAX_BYTES', integer(0, Number.MAX_SAFE_INTEGER, 64 * MIB)),
+  cacheMaxItemBytes: fromVariable('CACHE_MAX_ITEM_BYTES', integer(0, Number.MAX_SAFE_INTEGER, MIB)),
+  /**
+   * Seconds an image stays cached before this instance asks the database again: how long it may
+   * keep serving an image that another instance deleted. 0: until evicted (one instance only).
+   */
+  cacheTtlSeconds: fromVariable('CACHE_TTL', integer(0, 86_400, 60)),
+  /** Acknowledgement an upload waits for: `majority` survives a replica set failover. */
+  writeConcern: fromVariable(
+    'WRITE_CONCERN',
+    z
+      .string()
+      .trim()
+      .regex(/^(majority|\d{1,2})$/, 'must be majority or a number of members such as 1')
+      .default('majority')
+      .transform((value): 'majority' | number => (value === 'majority' ? 'majority' : Number(value))),
+  ),
+  readPreference: fromVariable(
+    'READ_PREFERENCE',
+    z
+      .enum(['primary', 'primaryPreferred', 'secondary', 'secondaryPreferred', 'nearest'], {
+        error: 'must be primary, primaryPreferred, secondary, secondaryPreferred or nearest',
+      })
+      .default('primary'),
+  ),
+  corsOrigins: fromVariable(
+    'CORS_ORIGINS',
+    z
+      .string()
+      .trim()
+      .regex(/^(\*|https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*)$/, 'must be * or a comma-separated list of origins such as https://example.com')
+      .default('*')
+      .transform(parseOrigins),
+  ),
+  /** Pages that may upload, sign and delete from a browser with a key; empty: none. */
+  corsUploadOrigins: fromVariable(
+    'CORS_UPLOAD_ORIGINS',
+    z
+      .string()
+      .trim()
+      .refine(
+        (list) => list.split(',').every((origin) => isOrigin(origin.trim())),
+        'must be a comma-separated list of origins such as https://app.example: scheme, host and port only, never *',
+      )
+      .optional()
+      .transform(parseUploadOrigins),
+  ),
+  /** The keys writes need, each with its name; with ADMIN_API_KEYS's, `apiKeys` in the config. Empty: anyone may write. */
+  apiKeys: fromVariable('API_KEYS', apiKeyList(false).optional()),
+  adminApiKeys: fromVariable('ADMIN_API_KEYS', apiKeyList(true).optional()),
+  /** Uploads per client per minute; 0 turns the limit off. */
+  uploadRateLimit: fromVariable('UPLOAD_RATE_LIMIT', integer(0, 1_000_000, 60)),
+  /** Wrong API keys per client address per minute before the address is refused; 0 turns the limit off. */
+  apiKeyFailureLimit: fromVariable('API_KEY_FAILURE_LIMIT', integer(0, 1_000_000, 10)),
+  /** How many proxies in front of us to trust for the client's address (X-Forwarded-For). */
+  trustProxy: fromVariable('TRUST_PROXY', integer(0, 10, 0)),
+  logLevel: fromVariable('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  /** `auto`: readable lines when a person watches a terminal and pino-pretty is installed, else JSON. */
+  logFormat: fromVariable('LOG_FORMAT', z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto')),
+  /** Longest a client may take to send a request's headers. */
+  headersTimeoutSeconds: fromVariable('HEADERS_TIMEOUT', integer(1, DAY_SECONDS, 30)),
+  /** Longest a client may take to send a whole request, body included. */
+  requestTimeoutSeconds: fromVariable('REQUEST_TIMEOUT', integer(1, DAY_SECONDS, 3600)),
+  /** Longest an upload's body may go without a byte while the server waits for one. */
+  uploadIdleTimeoutSeconds: fromVariable('UPLOAD_IDLE_TIMEOUT', integer(1, DAY_SECONDS, 30)),
+  /** Chunks without a file document are removed once their newest chunk is this old. */
+  orphanGraceSeconds: fromVariable('ORPHAN_GRACE', integer(1, 30 * DAY_SECONDS, 600)),
+  orphanSweepIntervalSeconds: fromVariable('ORPHAN_SWEEP_INTERVAL', integer(1, DAY_SECONDS, 300)),
+  /** Longest the requests in flight at SIGTERM or SIGINT may take before they are cut off. */
+  shutdownTimeoutSeconds: fromVariable('SHUTDOWN_TIMEOUT', integer(0, DAY_SECONDS, 25)),
+  /** Seconds from its creation after which an unfinished resumable upload is refused and removed. */
+  resumableExpirySeconds: fromVariable('RESUMABLE_EXPIRY', integer(1, 30 * DAY_SECONDS, DAY_SECONDS)),
+  /** Longest a request waits for another to let go of a resumable upload before it is answered 423. */
+  resumableLockWaitSeconds: fromVariable('RESUMABLE_LOCK_WAIT', integer(2, 600, 5)),
+  /** Worker processes serving requests; above 1, a primary process runs them with node:cluster. */
+  webConcurrency: fromVariable('WEB_CONCURRENCY', integer(1, 256, 1)),
+};
+
+/** Every environment variable the service reads, in the order they are declared. */
+export const SETTING_VARIABLES: readonly string[] = Object.freeze(
+  Object.values(settingsShape).flatMap((schema) => variableOf(schema) ?? []),
+);
+
+const settingsSchema = z
+  .object(settingsShape)
+  /** Node refuses a server whose headers may take longer than the whole request. */
+  .refine((settings) => settings.headersTimeoutSeconds <= settings.requestTimeoutSeconds, {
+    path: ['headersTimeoutSeconds'],
+    message: 'must not be more than REQUEST_TIMEOUT',
+  })
+  .refine((settings) => keyedOnce([...(settings.apiKeys ?? []), ...(settings.adminApiKeys ?? [])]), {
+    path: ['apiKeys'],
+    message: 'must not give one key two names, nor list a key of ADMIN_API_KEYS',
+  })
+  .refine((settings) => !settings.requireSignedUrls || settings.signingKey !== undefined, {
+    path: ['requireSignedUrls'],
+    message: 'needs SIGNING_KEY',
+  })
+  .transform(({ apiKeys, adminApiKeys, ...settings }) => ({
+    ...settings,
+    apiKeys: Object.freeze([...(apiKeys ?? []), ...(adminApiKeys ?? [])]),
+  }));
+
+/**
+ * The settings as the schema makes them. Every key is present, undefined where a setting
+ * without a default is unset: the input names every key (`settingsInput`).
+ */
+export type Config = Readonly<Required<z.output<typeof settingsSchema>>>;
+
 type Environment = Readonly<Record<string, string | undefined>>;
 
 /** Variables whose values are never echoed in an error: they hold keys or passwords. */
 const SECRET_VARIABLES: ReadonlySet<string> = new Set(['API_KEYS', 'ADMIN_API_KEYS', 'MONGODB_URI', 'SIGNING_KEY']);
 
 /** Empty values count as unset, so that a blank line in .env falls back to the default. */
-function withoutBlankValues(environment: Environment): Record<string, string> {
+function valueOf(environment: Environment, variable: string): string | undefined {
+  const value = environment[variable];
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function settingsInput(environment: Environment): Record<string, string | undefined> {
   return Object.fromEntries(
-    Object.entries(environment).filter(
-      (entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== '',
-    ),
+    Object.entries(settingsShape).map(([key, schema]) => [key, valueOf(environment, variableOf(schema) ?? key)]),
   );
 }
 
 export function loadConfig(environment: Environment): Config {
-  const parsed = settingsSchema.safeParse(withoutBlankValues(environment));
+  const parsed = settingsSchema.safeParse(settingsInput(environment));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const variable = String(issue?.path[0] ?? 'environment');
+    const key = String(issue?.path[0] ?? '');
+    const variable = variableOf((settingsShape as Record<string, z.ZodType>)[key]) ?? 'environment';
     const got = SECRET_VARIABLES.has(variable) ? '' : ` (got ${JSON.stringify(environment[variable])})`;
     throw new ConfigError(`Invalid configuration: ${variable} ${issue?.message ?? 'is invalid'}${got}`);
   }
-  const env = parsed.data;
-  return Object.freeze({
-    port: env.PORT,
-    mongodbUri: env.MONGODB_URI,
-    mongodbTimeoutMs: env.MONGODB_TIMEOUT_MS,
-    dataDir: env.DATA_DIR,
-    toolsDir: env.TOOLS_DIR,
-    maxFileSize: env.MAX_FILE_SIZE,
-    maxFiles: env.MAX_FILES,
-    bucketName: env.BUCKET_NAME,
-    allowedTypes: env.ALLOWED_TYPES,
-    maxPixels: env.MAX_PIXELS,
-    dedup: env.DEDUP,
-    stripMetadata: env.STRIP_METADATA,
-    variantSizes: env.VARIANT_SIZES,
-    presets: env.PRESETS,
-    maxVariantPixels: env.MAX_VARIANT_PIXELS,
-    maxOutputPixels: env.MAX_OUTPUT_PIXELS,
-    maxVariantsPerImage: env.MAX_VARIANTS_PER_IMAGE,
-    signingKey: env.SIGNING_KEY,
-    requireSignedUrls: env.REQUIRE_SIGNED_URLS,
-    transformConcurrency: env.TRANSFORM_CONCURRENCY,
-    transformQueue: env.TRANSFORM_QUEUE,
-    inspectionConcurrency: env.INSPECTION_CONCURRENCY,
-    inspectionQueue: env.INSPECTION_QUEUE,
-    transformQueuePerClient: env.TRANSFORM_QUEUE_PER_CLIENT,
-    transformCacheBytes: env.TRANSFORM_CACHE_BYTES,
-    cacheMaxBytes: env.CACHE_MAX_BYTES,
-    cacheMaxItemBytes: env.CACHE_MAX_ITEM_BYTES,
-    cacheTtlSeconds: env.CACHE_TTL,
-    writeConcern: env.WRITE_CONCERN === 'majority' ? 'majority' : Number(env.WRITE_CONCERN),
-    readPreference: env.READ_PREFERENCE,
-    corsOrigins: parseOrigins(env.CORS_ORIGINS),
-    corsUploadOrigins: parseUploadOrigins(env.CORS_UPLOAD_ORIGINS),
-    apiKeys: Object.freeze([...(env.API_KEYS ?? []), ...(env.ADMIN_API_KEYS ?? [])]),
-    uploadRateLimit: env.UPLOAD_RATE_LIMIT,
-    apiKeyFailureLimit: env.API_KEY_FAILURE_LIMIT,
-    trustProxy: env.TRUST_PROXY,
-    logLevel: env.LOG_LEVEL,
-    logFormat: env.LOG_FORMAT,
-    headersTimeoutSeconds: env.HEADERS_TIMEOUT,
-    requestTimeoutSeconds: env.REQUEST_TIMEOUT,
-    uploadIdleTimeoutSeconds: env.UPLOAD_IDLE_TIMEOUT,
-    orphanGraceSeconds: env.ORPHAN_GRACE,
-    orphanSweepIntervalSeconds: env.ORPHAN_SWEEP_INTERVAL,
-    shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT,
-    resumableExpirySeconds: env.RESUMABLE_EXPIRY,
-    webConcurrency: env.WEB_CONCURRENCY,
-  });
+  const settings: Config = { ...parsed.data, mongodbUri: parsed.data.mongodbUri, toolsDir: parsed.data.toolsDir, signingKey: parsed.data.signingKey };
+  return Object.freeze(settings);
 }

@@ -1,6 +1,6 @@
 /**
  * Every error a client can see. The code is part of the API: clients may switch on it,
- * so codes are never renamed, and each one is listed in the README.
+ * so codes are never renamed, and each one is listed in docs/api.md (a test checks it).
  */
 export const errorCatalog = {
   'not-multipart': { status: 400, title: 'Body is not multipart/form-data' },

@@ -6,9 +6,9 @@
 export interface SharedWork<T> {
   /**
    * The work's result, or its failure; rejects with the signal's reason as soon as `signal`
-   * aborts, whatever the work does after.
+   * aborts, whatever the work does after. Without a signal, the waiter stays to the end.
    */
-  join(signal: AbortSignal): Promise<T>;
+  join(signal?: AbortSignal): Promise<T>;
   /** Every request that joined has left: the work's signal aborted, and nobody may join again. */
   readonly abandoned: boolean;
   /** Settles when the work ends, kept or dropped, never rejecting. */
@@ -30,8 +30,9 @@ export function shareWork<T>(work: (signal: AbortSignal) => Promise<T>): SharedW
     () => undefined,
   );
 
-  function join(signal: AbortSignal): Promise<T> {
+  function join(signal?: AbortSignal): Promise<T> {
     waiting += 1;
+    if (!signal) return result;
     return new Promise<T>((resolve, reject) => {
       const leave = () => {
         waiting -= 1;

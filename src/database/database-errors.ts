@@ -1,6 +1,7 @@
 import {
   MongoNetworkError,
   MongoNotConnectedError,
+  MongoServerError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from 'mongodb';
@@ -28,6 +29,11 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     error instanceof MongoTopologyClosedError ||
     isBrokenDatabaseWrite(error)
   );
+}
+
+/** A write refused by a unique index: another writer got there first. */
+export function isDuplicateKey(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === 11000;
 }
 
 export function databaseUnavailable(cause: unknown): AppError {

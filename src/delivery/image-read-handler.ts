@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LRUCache } from 'lru-cache';
 import { AppError } from '../core/app-error';
+import type { Clock } from '../core/clock';
 import type { ClientIdentifier } from '../access/client-identity';
 import { corsReadHeaders, type CorsOrigins } from '../access/cors';
 import { parseTransformationQuery, type TransformationRules } from '../variants/transformation';
@@ -41,6 +42,8 @@ export interface ImageReadOptions {
   /** Unset: no URL is signed, and `sig` is an ignored parameter like any other. */
   readonly signingKey: string | undefined;
   readonly requireSignedUrls: boolean;
+  /** What a signed URL's expiry, and how long caches may keep its answer, are measured by. */
+  readonly clock: Clock;
   /** Whose share of the transformations a read that waits on one counts against. */
   readonly clientOf: ClientIdentifier;
 }
@@ -150,7 +153,7 @@ function varyingOnAccept(headers: Headers): Headers {
 }
 
 export function createImageReadHandler(readers: ImageReaders, options: ImageReadOptions): ImageReadHandler {
-  const { signingKey, requireSignedUrls } = options;
+  const { signingKey, requireSignedUrls, clock } = options;
   const unsigned: TransformationRules = { ...options, sizes: options.variantSizes };
   const signed: TransformationRules = { ...unsigned, sizes: undefined };
 
@@ -161,7 +164,7 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
   function signatureOf(query: string, imageId: string): Signature | undefined {
     if (signingKey === undefined) return undefined;
     const parameters = new URLSearchParams(query);
-    switch (checkSignature(signingKey, `/image/${imageId}`, parameters, Math.floor(Date.now() / 1000))) {
+    switch (checkSignature(signingKey, `/image/${imageId}`, parameters, Math.floor(clock() / 1000))) {
       case 'valid':
         return { expiresAt: expiryOf(parameters) };
       case 'invalid':
@@ -185,7 +188,7 @@ export function createImageReadHandler(readers: ImageReaders, options: ImageRead
     const query = queryOf(url) ?? (requireSignedUrls ? '' : undefined);
     if (query === undefined) return PLAIN_READ;
     const signature = signatureOf(query, imageId);
-    const lifetime = signature?.expiresAt === undefined ? undefined : cacheUntil(signature.expiresAt, Date.now() / 1000);
+    const lifetime = signature?.expiresAt === undefined ? undefined : cacheUntil(signature.expiresAt, clock() / 1000);
     const key = `${signature ? 'signed' : 'unsigned'}?${query}`;
     const known = parsedQueries.get(key);
     if (known) return { resolve: known.resolve, lifetime };

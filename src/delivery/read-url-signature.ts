@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../core/app-error';
+import type { Clock } from '../core/clock';
 import {
   parseTransformationQuery,
   PRESET_PARAMETER,
@@ -58,6 +59,8 @@ export interface UrlSignerOptions {
   readonly signingKey: string | undefined;
   readonly maxVariantPixels: number;
   readonly presets: TransformationRules['presets'];
+  /** What an expiry counts from. */
+  readonly clock: Clock;
 }
 
 export interface SignedUrl {
@@ -80,7 +83,7 @@ export function createUrlSigner(options: UrlSignerOptions): UrlSigner {
     if (key === undefined) throw new AppError('signing-not-configured', 'Set SIGNING_KEY to sign URLs.');
     const parsed = parseTransformationQuery(new URLSearchParams(query), rules);
     if (parsed && !parsed.ok) throw new AppError('invalid-transformation', `${parsed.invalid.parameter} ${parsed.invalid.reason}.`);
-    const expiresAt = expiresInSeconds === undefined ? null : Math.floor(Date.now() / 1000) + expiresInSeconds;
+    const expiresAt = expiresInSeconds === undefined ? null : Math.floor(options.clock() / 1000) + expiresInSeconds;
     return { url: signUrl(key, `/image/${imageId}`, query, expiresAt ?? undefined), expiresAt };
   };
 }

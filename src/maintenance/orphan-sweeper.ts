@@ -1,6 +1,6 @@
+import type { Clock } from '../core/clock';
 import type { Logger } from '../core/logger';
 import { createPeriodicSweep, type PeriodicSweep } from './periodic-sweep';
-import { IDS_PER_BATCH } from '../storage/gridfs/orphans';
 import type { ImageRepository, Orphan } from '../storage/image-repository';
 
 export interface OrphanSweeperOptions {
@@ -9,6 +9,8 @@ export interface OrphanSweeperOptions {
   /** Chunks of a file without a file document are left alone until their newest is this old. */
   readonly graceSeconds: number;
   readonly intervalSeconds: number;
+  /** What the grace, and resumable uploads' expiry, are measured by. */
+  readonly clock: Clock;
 }
 
 /** A file whose chunks a sweep removed, with how many it counted. */
@@ -18,7 +20,7 @@ export type OrphanSweeper = PeriodicSweep<RemovedOrphan>;
 
 /** Removes the chunks that uploads cut off by a crash, a kill or a failed cleanup left behind. */
 export function createOrphanSweeper(options: OrphanSweeperOptions): OrphanSweeper {
-  const { repository, logger, graceSeconds, intervalSeconds } = options;
+  const { repository, logger, graceSeconds, intervalSeconds, clock } = options;
 
   async function removeBatch(orphans: readonly Orphan[]): Promise<void> {
     const counted = orphans.reduce((sum, orphan) => sum + orphan.chunks, 0);
@@ -35,17 +37,9 @@ export function createOrphanSweeper(options: OrphanSweeperOptions): OrphanSweepe
     }
   }
 
-  async function removeOrphans(isStopped: () => boolean): Promise<RemovedOrphan[]> {
-    const olderThan = new Date(Date.now() - graceSeconds * 1000);
-    const orphans = await repository.findOrphans(olderThan);
-    const removed: RemovedOrphan[] = [];
-    for (let start = 0; start < orphans.length && !isStopped(); start += IDS_PER_BATCH) {
-      const batch = orphans.slice(start, start + IDS_PER_BATCH);
-      await removeBatch(batch);
-      removed.push(...batch);
-    }
-    return removed;
-  }
-
-  return createPeriodicSweep({ name: 'orphan sweep', logger, intervalSeconds, run: removeOrphans });
+  const findOrphans = () => {
+    const now = clock();
+    return repository.findOrphans(new Date(now - graceSeconds * 1000), new Date(now));
+  };
+  return createPeriodicSweep({ name: 'orphan sweep', logger, intervalSeconds, find: findOrphans, removeBatch });
 }

@@ -1,3 +1,4 @@
+import { systemClock } from '../core/clock';
 import type { ImageRepository } from '../storage/image-repository';
 import { createOrphanSweeper } from './orphan-sweeper';
 import type { Logger } from '../core/logger';
@@ -16,7 +17,12 @@ export function startSweeps(
   config: { readonly orphanGraceSeconds: number; readonly orphanSweepIntervalSeconds: number },
   logger: Logger,
 ): RunningSweeper {
-  const schedule = { logger, graceSeconds: config.orphanGraceSeconds, intervalSeconds: config.orphanSweepIntervalSeconds };
+  const schedule = {
+    logger,
+    graceSeconds: config.orphanGraceSeconds,
+    intervalSeconds: config.orphanSweepIntervalSeconds,
+    clock: systemClock,
+  };
   const sweeps = [
     createOrphanSweeper({ repository, ...schedule }).start(),
     createVariantSweeper({ repository: variantRepository, ...schedule }).start(),

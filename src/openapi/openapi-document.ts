@@ -330,14 +330,17 @@ const resumablePaths = (maxFileSize: number) => ({
     },
     head: {
       operationId: 'resumableUploadOffset',
-      summary: 'tus: how many bytes are stored (Upload-Offset), of Upload-Length',
+      summary: 'tus: how many bytes are stored (Upload-Offset), of Upload-Length; a PATCH still writing the upload is stopped first',
       security: bearer,
       parameters: [uploadIdParameter, tusResumable],
-      responses: { '200': { description: `Upload-Offset and Upload-Length; \`Cache-Control: no-store\`. ${finishedHeaders}` }, ...problems(...tusUpload) },
+      responses: {
+        '200': { description: `Upload-Offset and Upload-Length; \`Cache-Control: no-store\`. ${finishedHeaders}` },
+        ...problems(...tusUpload, 'upload-locked'),
+      },
     },
     patch: {
       operationId: 'resumeResumableUpload',
-      summary: 'tus: append bytes at Upload-Offset; the last ones are checked like a multipart upload',
+      summary: 'tus: append bytes at Upload-Offset; the last ones are checked like a multipart upload. Stopped by a later request for the upload, it is answered with what it stored',
       security: bearer,
       parameters: [
         uploadIdParameter,

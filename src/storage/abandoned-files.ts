@@ -23,15 +23,15 @@ async function expiredUploads({ files, chunks, uploadStates }: AbandonedSearch, 
 }
 
 /**
- * Orphaned chunks, and the resumable uploads past their expiry. A resumable upload's chunks
+ * Orphaned chunks, and the resumable uploads past their expiry at `now`. A resumable upload's chunks
  * have no file document until it finishes, however long it pauses: they are left alone while
  * its state lives, and removed with it once it has expired.
  */
 export async function findAbandoned(
   search: AbandonedSearch,
   orphanSearch: Pick<OrphanSearch, 'olderThan' | 'isOpenUpload'>,
+  now: Date,
 ): Promise<Orphan[]> {
-  const now = new Date();
   await search.uploadStates.forgetExpiredFinished(now);
   const orphans = await findOrphans({ ...search, ...orphanSearch });
   const owned = await search.uploadStates.ownedByUploads(orphans.map((orphan) => new ObjectId(orphan.fileId)));

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { Clock } from '../core/clock';
 import type { ImageRecord } from './image-repository';
 
 export interface ImageCacheOptions {
@@ -8,6 +9,8 @@ export interface ImageCacheOptions {
   readonly maxItemBytes: number;
   /** Entries older than this are looked up again; 0 keeps them until evicted. */
   readonly ttlSeconds: number;
+  /** What the time to live is measured by. */
+  readonly clock: Clock;
   /** Told of every lookup, for the hit and miss counts. */
   readonly onLookup?: (part: 'record' | 'body', hit: boolean) => void;
 }
@@ -60,6 +63,9 @@ export function createImageCache(options: ImageCacheOptions): ImageCache {
     maxSize: options.maxBytes,
     sizeCalculation: sizeOf,
     ttl: options.ttlSeconds * 1000,
+    perf: { now: options.clock },
+    // Each lookup reads the clock: lru-cache would otherwise reuse a reading for a millisecond.
+    ttlResolution: 0,
   });
   const maxItemBytes = Math.min(options.maxItemBytes, options.maxBytes);
 

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { AppError } from '../core/app-error';
+import { createSingleFlight } from '../core/single-flight';
 import { CorruptFileError, type ByteRange } from './gridfs/chunk-stream';
 import type { ImageCache } from './image-cache';
 import type { ImageRecord, ImageRepository } from './image-repository';
@@ -42,7 +43,7 @@ export type ImageSource = Pick<ImageRepository, 'findById' | 'openContent'>;
 
 export function createImageReader(repository: ImageSource, cache: ImageCache): ImageReader {
   /** Concurrent first reads of one small image load it once. */
-  const loadingBodies = new Map<string, Promise<Buffer>>();
+  const loadingBodies = createSingleFlight<Buffer>();
 
   const notFound = (id: string) => new AppError('image-not-found', `There is no image with id ${id}.`);
 
@@ -58,16 +59,11 @@ export function createImageReader(repository: ImageSource, cache: ImageCache): I
   }
 
   function loadBody(image: ImageRecord): Promise<Buffer> {
-    const pending = loadingBodies.get(image.id);
-    if (pending) return pending;
-    const loading = collect(repository.openContent(image))
-      .then((body) => {
-        cache.setBody(image.id, body);
-        return body;
-      })
-      .finally(() => loadingBodies.delete(image.id));
-    loadingBodies.set(image.id, loading);
-    return loading;
+    return loadingBodies.join(image.id, async () => {
+      const body = await collect(repository.openContent(image));
+      cache.setBody(image.id, body);
+      return body;
+    });
   }
 
   /**

@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
 import {
   GridFSBucket,
-  MongoServerError,
   ObjectId,
   type Collection,
   type Db,
@@ -16,7 +15,9 @@ import {
 import { expectChunksKept, openChunkStream, type ByteRange, type ChunkDocument } from './gridfs/chunk-stream';
 import { findAbandoned, removeAbandoned } from './abandoned-files';
 import type { Orphan } from './gridfs/orphans';
-import { createOpenUploads, createPendingWrites, type OpenUploads, type PendingWrites } from './gridfs/pending-writes';
+import { claimUniqueId } from './gridfs/unique-claim';
+import type { PendingWrites } from '../core/pending-writes';
+import { createOpenUploads, type OpenUploads } from './gridfs/open-uploads';
 
 export type { Orphan } from './gridfs/orphans';
 
@@ -118,18 +119,11 @@ export interface ImageRepository {
   /**
    * Files with chunks but no file document, whose newest chunk was written before
    * `olderThan`, and which neither this process nor a resumable upload is writing; and the
-   * resumable uploads past their expiry that nobody is writing. A few queries per 500 file ids.
+   * resumable uploads past their expiry at `now` that nobody is writing. A few queries per 500 file ids.
    */
-  findOrphans(olderThan: Date): Promise<Orphan[]>;
+  findOrphans(olderThan: Date, now: Date): Promise<Orphan[]>;
   /** Removes all chunks of these files, and the state of any resumable upload among them; resolves to how many chunks went. */
   deleteOrphans(ids: readonly string[]): Promise<number>;
-  /** Counts a write made outside this repository (a resumable upload's PATCH) as under way until it settles. */
-  track<T>(write: () => Promise<T>): Promise<T>;
-  /**
-   * Resolves once no write is under way: every upload opened has been finished or removed.
-   * Closing the connection after that leaves no half image behind.
-   */
-  settled(): Promise<void>;
 }
 
 interface ImageMetadata {
@@ -221,31 +215,12 @@ async function removeFile(collections: Collections, id: ObjectId): Promise<void>
   await collections.chunks.deleteMany({ files_id: id });
 }
 
-function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === 11000;
-}
-
-const CLAIM_ATTEMPTS = 3;
-
 /** Names never hold a colon (config.ts), so no owner's key can be another's. */
 const digestKey = (owner: string | undefined, sha256: string) => (owner === undefined ? sha256 : `${owner}:${sha256}`);
 
 async function claimContent({ files, digests }: Collections, content: string, id: ObjectId): Promise<string> {
-  for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
-    try {
-      await digests.insertOne({ _id: content, fileId: id });
-      return id.toHexString();
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-    }
-    const holder = await digests.findOne({ _id: content });
-    if (holder && (await files.countDocuments({ _id: holder.fileId }, { limit: 1 })) > 0) {
-      return holder.fileId.toHexString();
-    }
-    // The holder's file was removed by hand; its claim is void.
-    if (holder) await digests.deleteOne({ _id: content, fileId: holder.fileId });
-  }
-  throw new Error(`could not settle which image holds content ${content}`);
+  const holder = await claimUniqueId({ claims: digests, files }, { _id: content, fileId: id });
+  return holder.fileId.toHexString();
 }
 
 /**
@@ -346,20 +321,12 @@ async function recordFile({ files, chunks }: Collections, file: WrittenFile): Pr
   return toRecord(document);
 }
 
-async function tracked<T>(writes: PendingWrites, write: () => Promise<T>): Promise<T> {
-  const over = writes.begin();
-  try {
-    return await write();
-  } finally {
-    over();
-  }
-}
-
 /**
- * The only place that touches GridFS, with its chunk reader and orphan search. Ids are
- * 24-hex strings validated by the caller.
+ * The originals' GridFS bucket, with its chunk reader and orphan search. Ids are 24-hex strings
+ * validated by the caller. Its writes count in `writes`, an upload from its opening until it is
+ * finished or removed, so that shutdown leaves no half image behind.
  */
-export function createImageRepository(db: Db, bucketName: string): ImageRepository {
+export function createImageRepository(db: Db, bucketName: string, writes: PendingWrites): ImageRepository {
   const collections: Collections = {
     bucket: new GridFSBucket(db, { bucketName }),
     files: db.collection<GridFSFile>(`${bucketName}.files`),
@@ -367,8 +334,6 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
     digests: db.collection<DigestDocument>(`${bucketName}.digests`),
   };
   const uploadStates = createUploadStateRepository(db, bucketName);
-  const writes = createPendingWrites();
-  // A slow client can go longer than any grace between two chunks; its upload is still alive.
   const openUploads = createOpenUploads(writes);
 
   return {
@@ -389,19 +354,17 @@ export function createImageRepository(db: Db, bucketName: string): ImageReposito
       ),
     openChunks: ({ id, length, chunkSize }, range) =>
       openChunkStream(collections.chunks, { id: new ObjectId(id), length, chunkSize }, range),
-    recordFile: (file) => tracked(writes, () => recordFile(collections, file)),
-    delete: (id) => tracked(writes, () => deleteImage(collections, new ObjectId(id))),
+    recordFile: (file) => writes.track(() => recordFile(collections, file)),
+    delete: (id) => writes.track(() => deleteImage(collections, new ObjectId(id))),
     abandon: (id) =>
-      tracked(writes, () => {
+      writes.track(() => {
         // Whether or not this works, the upload is over; if chunks stay, the orphan sweep takes them.
         openUploads.release(id);
         return removeFile(collections, new ObjectId(id));
       }),
-    claimContent: (owner, sha256, id) => tracked(writes, () => claimContent(collections, digestKey(owner, sha256), new ObjectId(id))),
-    findOrphans: (olderThan) =>
-      findAbandoned({ ...collections, uploadStates }, { olderThan, isOpenUpload: (id) => openUploads.has(id) }),
-    deleteOrphans: (ids) => tracked(writes, () => removeAbandoned({ ...collections, uploadStates }, ids)),
-    track: (write) => tracked(writes, write),
-    settled: () => writes.settled(),
+    claimContent: (owner, sha256, id) => writes.track(() => claimContent(collections, digestKey(owner, sha256), new ObjectId(id))),
+    findOrphans: (olderThan, now) =>
+      findAbandoned({ ...collections, uploadStates }, { olderThan, isOpenUpload: (id) => openUploads.has(id) }, now),
+    deleteOrphans: (ids) => writes.track(() => removeAbandoned({ ...collections, uploadStates }, ids)),
   };
 }

@@ -1,11 +1,7 @@
-import { Binary, MongoServerError, ObjectId, type Collection, type Db } from 'mongodb';
+import { Binary, ObjectId, type Collection, type Db } from 'mongodb';
+import { isDuplicateKey } from '../database/database-errors';
 import type { ChunkDocument } from './gridfs/chunk-stream';
-
-/** Who may write an upload's bytes, and until when unless renewed. */
-interface Lease {
-  readonly owner: string;
-  readonly until: Date;
-}
+import { lockCollectionName } from './lock-repository';
 
 /** `<bucket>.uploads`: one document per resumable upload, whatever instance receives its requests. */
 export interface UploadStateDocument {
@@ -19,7 +15,6 @@ export interface UploadStateDocument {
   readonly metadata: string | null;
   readonly createdAt: Date;
   readonly expiresAt: Date;
-  readonly lease?: Lease | null;
   /** The name of the key that created it; absent when no key is configured. */
   readonly owner?: string;
   /** The image the upload became; set once it is finished. */
@@ -28,26 +23,24 @@ export interface UploadStateDocument {
   readonly copyId?: ObjectId;
 }
 
-export type NewUploadState = Omit<UploadStateDocument, 'lease' | 'imageId' | 'copyId'>;
+export type NewUploadState = Omit<UploadStateDocument, 'imageId' | 'copyId'>;
 
-/** A lease is free when nobody holds it or its holder let it lapse (a crashed or stalled instance). */
-const leaseIsFree = (now: Date) => ({ $or: [{ lease: null }, { 'lease.until': { $lt: now } }] });
-
-function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === 11000;
-}
+/**
+ * Writes of an upload's bytes are recorded only over the offset the writer started from or
+ * last recorded: a writer that lost its lock (its lease lapsed while it stalled) finds the
+ * offset moved by the request that took it over, and stops, rather than moving it back.
+ */
+const unfinishedAt = (id: ObjectId, offset: number) => ({ _id: id, offset, imageId: { $exists: false } });
 
 export interface UploadStateRepository {
   create(state: NewUploadState): Promise<void>;
   find(id: ObjectId): Promise<UploadStateDocument | null>;
-  /** Takes the upload's lease atomically; null when there is no such upload or another holds it. */
-  claim(id: ObjectId, owner: string, until: Date): Promise<UploadStateDocument | null>;
-  /** Records the bytes stored so far and renews the lease; false when the lease was lost. */
-  checkpoint(id: ObjectId, owner: string, offset: number, until: Date): Promise<boolean>;
-  release(id: ObjectId, owner: string, offset: number): Promise<void>;
-  /** Records the file a finish is about to copy the upload into; false when the lease was lost. */
-  recordCopy(id: ObjectId, owner: string, copyId: ObjectId): Promise<boolean>;
-  finish(id: ObjectId, owner: string, offset: number, imageId: ObjectId): Promise<void>;
+  /** Records the bytes stored, if `recorded` is still the stored offset; false when another writer moved it, or the upload is gone. */
+  record(id: ObjectId, recorded: number, offset: number): Promise<boolean>;
+  /** Records the file a finish is about to copy the upload into, on the same terms as `record`. */
+  recordCopy(id: ObjectId, recorded: number, copyId: ObjectId): Promise<boolean>;
+  /** Marks the upload finished as this image, its offset its length. */
+  finish(id: ObjectId, length: number, imageId: ObjectId): Promise<void>;
   /** The stored part of chunk `n`, to be completed by the next bytes. */
   readChunk(id: ObjectId, n: number): Promise<Buffer>;
   /** Writes chunk `n` whole or in part, replacing what a previous attempt left there. */
@@ -56,9 +49,9 @@ export interface UploadStateRepository {
   remove(id: ObjectId): Promise<void>;
   /** The upload's state only. */
   forget(id: ObjectId): Promise<void>;
-  /** The state of each of these uploads, in one query. */
+  /** The state of each of these uploads, and the lapsed locks an instance that died left on them. */
   forgetAll(ids: readonly ObjectId[]): Promise<void>;
-  /** Unfinished uploads past their expiry whose lease is free: nobody is writing them. */
+  /** Unfinished uploads past their expiry that no request holds locked: nobody is writing them. */
   findExpired(now: Date): Promise<ObjectId[]>;
   /** Of these ids, those a resumable upload owns: their chunks are not orphans. */
   ownedByUploads(ids: readonly ObjectId[]): Promise<ObjectId[]>;
@@ -75,7 +68,9 @@ export async function ensureUploadStateIndexes(db: Db, bucketName: string): Prom
 }
 
 export function createUploadStateRepository(db: Db, bucketName: string): UploadStateRepository {
-  const uploads = db.collection<UploadStateDocument>(uploadStateCollectionName(bucketName));
+  // A request deciding from an upload's offset, under its lock, must not read a lagging secondary.
+  const uploads = db.collection<UploadStateDocument>(uploadStateCollectionName(bucketName), { readPreference: 'primary' });
+  const locks = db.collection<{ _id: string; until: Date }>(lockCollectionName(bucketName), { readPreference: 'primary' });
   const chunks: Collection<ChunkDocument> = db.collection<ChunkDocument>(`${bucketName}.chunks`);
 
   async function replaceChunk(id: ObjectId, n: number, data: Uint8Array): Promise<void> {
@@ -87,25 +82,16 @@ export function createUploadStateRepository(db: Db, bucketName: string): UploadS
       await uploads.insertOne(state);
     },
     find: (id) => uploads.findOne({ _id: id }),
-    claim: (id, owner, until) =>
-      uploads.findOneAndUpdate(
-        { _id: id, ...leaseIsFree(new Date()) },
-        { $set: { lease: { owner, until } } },
-        { returnDocument: 'after' },
-      ),
-    checkpoint: async (id, owner, offset, until) => {
-      const { matchedCount } = await uploads.updateOne({ _id: id, 'lease.owner': owner }, { $set: { offset, 'lease.until': until } });
+    record: async (id, recorded, offset) => {
+      const { matchedCount } = await uploads.updateOne(unfinishedAt(id, recorded), { $set: { offset } });
       return matchedCount === 1;
     },
-    release: async (id, owner, offset) => {
-      await uploads.updateOne({ _id: id, 'lease.owner': owner }, { $set: { offset, lease: null } });
-    },
-    recordCopy: async (id, owner, copyId) => {
-      const { matchedCount } = await uploads.updateOne({ _id: id, 'lease.owner': owner }, { $set: { copyId } });
+    recordCopy: async (id, recorded, copyId) => {
+      const { matchedCount } = await uploads.updateOne(unfinishedAt(id, recorded), { $set: { copyId } });
       return matchedCount === 1;
     },
-    finish: async (id, owner, offset, imageId) => {
-      await uploads.updateOne({ _id: id, 'lease.owner': owner }, { $set: { offset, imageId, lease: null } });
+    finish: async (id, length, imageId) => {
+      await uploads.updateOne({ _id: id }, { $set: { offset: length, imageId } });
     },
     readChunk: async (id, n) => {
       const chunk = await chunks.findOne({ files_id: id, n }, { projection: { _id: 0, data: 1 } });
@@ -129,13 +115,17 @@ export function createUploadStateRepository(db: Db, bucketName: string): UploadS
       await uploads.deleteOne({ _id: id });
     },
     forgetAll: async (ids) => {
-      if (ids.length > 0) await uploads.deleteMany({ _id: { $in: [...ids] } });
+      if (ids.length === 0) return;
+      await uploads.deleteMany({ _id: { $in: [...ids] } });
+      await locks.deleteMany({ _id: { $in: ids.map((id) => id.toHexString()) }, until: { $lt: new Date() } });
     },
     findExpired: async (now) => {
-      const expired = await uploads
-        .find({ expiresAt: { $lt: now }, imageId: { $exists: false }, ...leaseIsFree(now) }, { projection: { _id: 1 } })
-        .toArray();
-      return expired.map((upload) => upload._id);
+      const expired = await uploads.find({ expiresAt: { $lt: now }, imageId: { $exists: false } }, { projection: { _id: 1 } }).toArray();
+      if (expired.length === 0) return [];
+      // Read after the uploads: a lock taken since is by a request that will find the upload expired, and write nothing.
+      const held = await locks.find({ _id: { $in: expired.map(({ _id }) => _id.toHexString()) }, until: { $gte: now } }, { projection: { _id: 1 } }).toArray();
+      const heldIds = new Set(held.map((lock) => lock._id));
+      return expired.map((upload) => upload._id).filter((id) => !heldIds.has(id.toHexString()));
     },
     ownedByUploads: async (ids) => {
       const owned = await uploads.find({ _id: { $in: [...ids] } }, { projection: { _id: 1 } }).toArray();

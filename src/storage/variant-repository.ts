@@ -1,7 +1,11 @@
 import type { Readable, Writable } from 'node:stream';
-import { GridFSBucket, MongoServerError, ObjectId, type Collection, type Db, type Filter, type GridFSFile } from 'mongodb';
+import { GridFSBucket, ObjectId, type Collection, type Db, type Filter, type GridFSFile } from 'mongodb';
 import { openChunkStream, type ByteRange, type ChunkDocument } from './gridfs/chunk-stream';
-import { findOrphans } from './gridfs/orphans';
+import { batchesOf } from '../core/batches';
+import type { PendingWrites } from '../core/pending-writes';
+import { createOpenUploads, type OpenUploads } from './gridfs/open-uploads';
+import { findOrphans, IDS_PER_BATCH } from './gridfs/orphans';
+import { claimUniqueId } from './gridfs/unique-claim';
 import type { ImageRecord } from './image-repository';
 
 /**
@@ -43,7 +47,10 @@ export interface VariantFacts {
   readonly entityTag: string;
 }
 
-/** A variant being written; nobody finds it until it is claimed. */
+/**
+ * A variant being written; nobody finds it until it is claimed. Undone with `abandon(fileId)`,
+ * whatever state it reached; until it wins its claim or is abandoned, it is a pending write.
+ */
 export interface VariantUpload {
   readonly fileId: string;
   /** Takes the variant's bytes; the file is complete once it has finished. */
@@ -73,8 +80,10 @@ export interface VariantRepository {
   openContent(variant: ImageRecord, range?: ByteRange): Readable;
   /** Up to `limit` stored variants of an original, oldest first, after `after` when given. */
   listOf(originalId: string, limit: number, after?: VariantPosition): Promise<StoredVariant[]>;
-  /** Removes a variant file and its chunks, claimed or not, and any claim that points at it. */
-  removeFile(fileId: string): Promise<void>;
+  /** What the maker of a variant file does when it gives up on it: the file, its chunks and any claim on it go. */
+  abandon(fileId: string): Promise<void>;
+  /** Removes variant files and their chunks, claimed or not, and any claim that points at them; three queries per 500. */
+  removeFiles(fileIds: readonly string[]): Promise<void>;
   /**
    * Removes every variant of an original, four queries per 500 whatever their number (a find,
    * then the claims, files and chunks by id); resolves to their keys.
@@ -148,67 +157,51 @@ export async function ensureVariantIndexes(db: Db, bucketName: string): Promise<
   await variants.createIndexes([{ key: { fileId: 1 } }]);
 }
 
-function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === 11000;
+async function claimVariant({ files, variants }: VariantCollections, document: VariantDocument): Promise<ImageRecord> {
+  return toRecord(await claimUniqueId({ claims: variants, files }, document));
 }
 
-const CLAIM_ATTEMPTS = 3;
-
-async function claim({ files, variants }: VariantCollections, document: VariantDocument): Promise<ImageRecord> {
-  for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
-    try {
-      await variants.insertOne(document);
-      return toRecord(document);
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-    }
-    const holder = await variants.findOne({ _id: document._id });
-    if (holder && (await files.countDocuments({ _id: holder.fileId }, { limit: 1 })) > 0) return toRecord(holder);
-    // The holder's file is gone (removed by hand, or its removal was cut short); its claim is void.
-    if (holder) await variants.deleteOne({ _id: holder._id, fileId: holder.fileId });
-  }
-  throw new Error(`could not settle which file holds variant ${document._id}`);
+function variantDocument(variant: NewVariant, file: GridFSFile, facts: VariantFacts): VariantDocument {
+  return {
+    _id: variantKey(variant.originalId, variant.params),
+    originalId: new ObjectId(variant.originalId),
+    params: variant.params,
+    fileId: file._id,
+    filename: variant.filename,
+    contentType: variant.contentType,
+    size: file.length,
+    chunkSize: file.chunkSize,
+    uploadDate: file.uploadDate,
+    ...facts,
+  };
 }
 
-function openUpload(collections: VariantCollections, variant: NewVariant, openUploads: Set<string>): VariantUpload {
-  const originalId = new ObjectId(variant.originalId);
+function openUpload(collections: VariantCollections, variant: NewVariant, openUploads: OpenUploads): VariantUpload {
   const stream = collections.bucket.openUploadStream(variant.filename, {
-    metadata: { variantOf: originalId, params: variant.params, contentType: variant.contentType },
+    metadata: { variantOf: new ObjectId(variant.originalId), params: variant.params, contentType: variant.contentType },
   });
   const fileId = stream.id.toHexString();
   openUploads.add(fileId);
-  stream.once('close', () => openUploads.delete(fileId));
   return {
     fileId,
     stream,
     claim: async (facts) => {
       const file = stream.gridFSFile;
-      if (!file) throw new Error(`GridFS did not record variant file ${stream.id.toHexString()}`);
-      return claim(collections, {
-        _id: variantKey(variant.originalId, variant.params),
-        originalId,
-        params: variant.params,
-        fileId: stream.id,
-        filename: variant.filename,
-        contentType: variant.contentType,
-        size: file.length,
-        chunkSize: file.chunkSize,
-        uploadDate: file.uploadDate,
-        ...facts,
-      });
+      if (!file) throw new Error(`GridFS did not record variant file ${fileId}`);
+      const stored = await claimVariant(collections, variantDocument(variant, file, facts));
+      // The file that lost stays open until its maker removes it: shutdown waits for that too.
+      if (stored.fileId === fileId) openUploads.release(fileId);
+      return stored;
     },
   };
 }
-
-const IDS_PER_BATCH = 500;
 
 /**
  * Three queries per batch of files, whatever their number. The claims go first, so that the
  * variants stop being found before their bytes go.
  */
 async function removeFiles({ files, chunks, variants }: VariantCollections, fileIds: readonly ObjectId[]): Promise<void> {
-  for (let start = 0; start < fileIds.length; start += IDS_PER_BATCH) {
-    const batch = fileIds.slice(start, start + IDS_PER_BATCH);
+  for (const batch of batchesOf(fileIds, IDS_PER_BATCH)) {
     await variants.deleteMany({ fileId: { $in: batch } });
     await files.deleteMany({ _id: { $in: batch } });
     await chunks.deleteMany({ files_id: { $in: batch } });
@@ -234,8 +227,7 @@ function pageFilter(originalId: string, after: VariantPosition | undefined): Fil
 async function variantFilesOfDeletedOriginals({ originals, variants }: VariantCollections): Promise<ObjectId[]> {
   const originalIds = await variants.distinct('originalId');
   const fileIds: ObjectId[] = [];
-  for (let start = 0; start < originalIds.length; start += IDS_PER_BATCH) {
-    const batch = originalIds.slice(start, start + IDS_PER_BATCH);
+  for (const batch of batchesOf(originalIds, IDS_PER_BATCH)) {
     const found = await originals.find({ _id: { $in: batch } }, { projection: { _id: 1 } }).toArray();
     const present = new Set(found.map((file) => file._id.toHexString()));
     const gone = batch.filter((id) => !present.has(id.toHexString()));
@@ -250,8 +242,7 @@ async function variantFilesOfDeletedOriginals({ originals, variants }: VariantCo
 async function unclaimedFiles({ files, variants }: VariantCollections, olderThan: Date): Promise<ObjectId[]> {
   const old = await files.find({ uploadDate: { $lt: olderThan } }, { projection: { _id: 1 } }).toArray();
   const unclaimed: ObjectId[] = [];
-  for (let start = 0; start < old.length; start += IDS_PER_BATCH) {
-    const batch = old.slice(start, start + IDS_PER_BATCH).map((file) => file._id);
+  for (const batch of batchesOf(old.map((file) => file._id), IDS_PER_BATCH)) {
     const claimed = await variants.find({ fileId: { $in: batch } }, { projection: { fileId: 1 } }).toArray();
     const claimedIds = new Set(claimed.map((variant) => variant.fileId.toHexString()));
     unclaimed.push(...batch.filter((id) => !claimedIds.has(id.toHexString())));
@@ -259,7 +250,7 @@ async function unclaimedFiles({ files, variants }: VariantCollections, olderThan
   return unclaimed;
 }
 
-async function findLeftovers(collections: VariantCollections, olderThan: Date, openUploads: Set<string>): Promise<string[]> {
+async function findLeftovers(collections: VariantCollections, olderThan: Date, openUploads: OpenUploads): Promise<string[]> {
   const ofDeleted = await variantFilesOfDeletedOriginals(collections);
   const unclaimed = await unclaimedFiles(collections, olderThan);
   const chunksOnly = await findOrphans({ ...collections, olderThan, isOpenUpload: (id) => openUploads.has(id) });
@@ -267,11 +258,16 @@ async function findLeftovers(collections: VariantCollections, olderThan: Date, o
   return [...new Set(ids)];
 }
 
-/** The only code that touches the variants' GridFS bucket and their index. */
-export function createVariantRepository(db: Db, bucketName: string): VariantRepository {
+const toObjectIds = (ids: readonly string[]) => ids.map((id) => new ObjectId(id));
+
+/**
+ * The only code that touches the variants' GridFS bucket and their index. Its writes count in
+ * `writes`, so that shutdown leaves no variant half written or half removed.
+ */
+export function createVariantRepository(db: Db, bucketName: string, writes: PendingWrites): VariantRepository {
   const collections = variantCollections(db, bucketName);
   // Written now, however long since their last chunk: not leftovers.
-  const openUploads = new Set<string>();
+  const openUploads = createOpenUploads(writes);
   // A batch of ids per round trip, as they are removed: the driver's first batch would hold 101.
   const idsOnly = { projection: { _id: 1, fileId: 1 }, batchSize: IDS_PER_BATCH } as const;
   return {
@@ -290,14 +286,23 @@ export function createVariantRepository(db: Db, bucketName: string): VariantRepo
       const documents = await collections.variants.find(pageFilter(originalId, after)).sort({ uploadDate: 1, _id: 1 }).limit(limit).toArray();
       return documents.map((document) => ({ params: document.params, record: toRecord(document) }));
     },
-    removeFile: (fileId) => removeFiles(collections, [new ObjectId(fileId)]),
-    removeAllOf: async (originalId) =>
-      removeVariants(collections, await collections.variants.find({ originalId: new ObjectId(originalId) }, idsOnly).toArray()),
-    keepNewest: async (originalId, count, keep) => {
-      const others = { originalId: new ObjectId(originalId), _id: { $ne: keep } };
-      const beyond = await collections.variants.find(others, idsOnly).sort(NEWEST_FIRST).skip(count - 1).toArray();
-      return removeVariants(collections, beyond);
-    },
+    abandon: (fileId) =>
+      writes.track(() => {
+        // Whether or not this works, the upload is over; if anything stays, the variant sweep takes it.
+        openUploads.release(fileId);
+        return removeFiles(collections, toObjectIds([fileId]));
+      }),
+    removeFiles: (fileIds) => writes.track(() => removeFiles(collections, toObjectIds(fileIds))),
+    removeAllOf: (originalId) =>
+      writes.track(async () =>
+        removeVariants(collections, await collections.variants.find({ originalId: new ObjectId(originalId) }, idsOnly).toArray()),
+      ),
+    keepNewest: (originalId, count, keep) =>
+      writes.track(async () => {
+        const others = { originalId: new ObjectId(originalId), _id: { $ne: keep } };
+        const beyond = await collections.variants.find(others, idsOnly).sort(NEWEST_FIRST).skip(count - 1).toArray();
+        return removeVariants(collections, beyond);
+      }),
     findLeftovers: (olderThan) => findLeftovers(collections, olderThan, openUploads),
   };
 }

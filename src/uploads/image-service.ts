@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
-import { isDatabaseUnavailable } from '../database/database-errors';
 import { AppError, isRefusal } from '../core/app-error';
 import type { Logger } from '../core/logger';
 import type { ImageCache } from '../storage/image-cache';
@@ -10,6 +8,7 @@ import { decodedSizeOf, headerMayUnderstate } from '../media/decoded-size';
 import type { WorkLimiter } from '../core/work-limiter';
 import { inspectHead, MAX_HEAD_BYTES, type HeadInspection, type ImageType } from '../media/image-inspection';
 import type { ImageRecord, ImageRepository, ImageUpload } from '../storage/image-repository';
+import { removeWithRetries } from '../storage/removal-retries';
 import { storedFilename } from '../media/stored-filename';
 import { createMetadataFilter, hasMetadataRules, keepEverything, type MetadataFilter } from '../media/metadata/metadata-filter';
 
@@ -88,8 +87,6 @@ export interface ImageService {
 }
 
 type Chunks = AsyncIterator<Buffer>;
-
-const CLEANUP_RETRY_DELAYS_MS = [0, 500, 2000, 8000];
 
 interface Head {
   readonly bytes: Buffer;
@@ -240,27 +237,10 @@ export function createImageService(repository: ImageRepository, options: ImageSe
     return stored;
   }
 
-  /**
-   * Never fails. A busy database (FerretDB answers SQLITE_BUSY under load) gets a few more
-   * tries; an unreachable one gets none, so that the client's answer is not held up. What is
-   * left is logged with its id, and the orphan sweeper removes it later.
-   */
+  /** Never fails; what is left, the orphan sweep removes. */
   async function removeQuietly(id: string): Promise<void> {
     cache.forget(id);
-    for (const [attempt, delayMs] of CLEANUP_RETRY_DELAYS_MS.entries()) {
-      await sleep(delayMs);
-      try {
-        await repository.abandon(id);
-        return;
-      } catch (error) {
-        const givingUp = isDatabaseUnavailable(error) || attempt === CLEANUP_RETRY_DELAYS_MS.length - 1;
-        logger.warn(
-          { err: error, imageId: id, attempt: attempt + 1 },
-          givingUp ? 'left an abandoned image in the database' : 'could not remove an abandoned image yet',
-        );
-        if (givingUp) return;
-      }
-    }
+    await removeWithRetries(() => repository.abandon(id), { what: 'an abandoned image', fields: { imageId: id } }, logger);
   }
 
   /** The head is read from the chunks in one go: the client, not we, decided how it was split. */

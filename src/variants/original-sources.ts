@@ -1,4 +1,6 @@
 import { LRUCache } from 'lru-cache';
+import { createSingleFlight } from '../core/single-flight';
+import type { Clock } from '../core/clock';
 import { CorruptFileError } from '../storage/gridfs/chunk-stream';
 import type { ImageReader } from '../storage/image-reader';
 import type { ImageRecord } from '../storage/image-repository';
@@ -8,6 +10,8 @@ export interface OriginalSourcesOptions {
   readonly maxBytes: number;
   /** As the image cache's: how long a deleted original may still be transformed here. */
   readonly ttlSeconds: number;
+  /** What the time to live is measured by. */
+  readonly clock: Clock;
 }
 
 /**
@@ -46,23 +50,19 @@ export function createOriginalSources(originals: Originals, options: OriginalSou
           maxSize: options.maxBytes,
           sizeCalculation: (bytes) => bytes.length,
           ttl: options.ttlSeconds * 1000,
+          perf: { now: options.clock },
+          ttlResolution: 0,
         })
       : undefined;
-  const reading = new Map<string, Promise<Buffer>>();
+  const reading = createSingleFlight<Buffer>();
 
   function readOnce(original: ImageRecord): Promise<Buffer> {
-    let pending = reading.get(original.id);
-    if (!pending) {
-      pending = readWhole(originals, original)
-        .then((bytes) => {
-          // An original larger than the whole budget is not kept; lru-cache ignores it.
-          kept?.set(original.id, bytes);
-          return bytes;
-        })
-        .finally(() => reading.delete(original.id));
-      reading.set(original.id, pending);
-    }
-    return pending;
+    return reading.join(original.id, async () => {
+      const bytes = await readWhole(originals, original);
+      // An original larger than the whole budget is not kept; lru-cache ignores it.
+      kept?.set(original.id, bytes);
+      return bytes;
+    });
   }
 
   return {

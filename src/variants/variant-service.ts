@@ -8,9 +8,11 @@ import type { TransformationOutcome } from '../observability/metrics';
 import type { ClientShares } from './client-shares';
 import type { OriginalSources } from './original-sources';
 import { checkOutputPixels, type SourceShape } from './output-cost';
-import { abortReason, shareWork, type SharedWork } from '../core/shared-work';
+import { abortReason } from '../core/shared-work';
+import { createSingleFlight } from '../core/single-flight';
 import type { WorkLimiter } from '../core/work-limiter';
 import { OUTPUT_FORMATS, type ResolvedTransformation } from './transformation-resolution';
+import { removeWithRetries } from '../storage/removal-retries';
 import { variantKey, type VariantRepository, type VariantUpload } from '../storage/variant-repository';
 import { shapeOf, transform } from './variant-transformer';
 
@@ -74,14 +76,12 @@ const MAY_HOLD_FRAMES: ReadonlySet<string> = new Set(['image/gif', 'image/webp',
 
 export function createVariantService(repository: VariantRepository, options: VariantServiceOptions): VariantService {
   const { maxPixels, maxOutputPixels, maxVariantsPerImage, logger, cache, sources, onTransformation, limiter, shares } = options;
-  const inFlight = new Map<string, SharedWork<ImageRecord>>();
+  /** Concurrent first requests for one variant in this process share one transformation. */
+  const making = createSingleFlight<ImageRecord>();
 
-  async function removeQuietly(fileId: string): Promise<void> {
-    try {
-      await repository.removeFile(fileId);
-    } catch (error) {
-      logger.warn({ err: error, fileId }, 'left a variant file in the database; the orphan sweep removes it');
-    }
+  /** Never fails; what is left, the variant sweep removes. */
+  function removeQuietly(fileId: string): Promise<void> {
+    return removeWithRetries(() => repository.abandon(fileId), { what: 'an abandoned variant file', fields: { fileId } }, logger);
   }
 
   /**
@@ -182,21 +182,10 @@ export function createVariantService(repository: VariantRepository, options: Var
     return variant;
   }
 
-  /** The work under way for `key`, or new work when there is none or all who waited on it have gone. */
-  function workFor(original: ImageRecord, transformation: ResolvedTransformation, key: string): SharedWork<ImageRecord> {
-    const current = inFlight.get(key);
-    if (current && !current.abandoned) return current;
-    const work = shareWork((nobodyWaits) => findOrMake(original, transformation, key, nobodyWaits));
-    inFlight.set(key, work);
-    void work.ended.then(() => {
-      if (inFlight.get(key) === work) inFlight.delete(key);
-    });
-    return work;
-  }
-
   async function obtain(original: ImageRecord, transformation: ResolvedTransformation, { client, signal }: Requester) {
     const giveBack = shares.take(client);
-    const work = workFor(original, transformation, variantKey(original.id, transformation.canonical));
+    const key = variantKey(original.id, transformation.canonical);
+    const work = making.workFor(key, (nobodyWaits) => findOrMake(original, transformation, key, nobodyWaits));
     void work.ended.then(giveBack);
     return work.join(signal);
   }

@@ -13,6 +13,7 @@ import {
   OURS_SAME_SIZE_ORIGINAL,
   OURS_STORED_VARIANT,
   OURS_TUS_ONE,
+  PIPE_UPLOAD_LIMIT,
   RESUMABLE_SCENARIO,
   REVALIDATION_SCENARIO,
   SCALE_DELETE,
@@ -96,6 +97,12 @@ export function comparisonsFor(images: readonly BenchImage[]): Comparison[] {
       limit: { server: 'pipe-upload-limit', scenario: UPLOAD_SCENARIO },
       metric: 'megabytesPerSecond',
       target: { name: 'upload throughput and memory', minRatio: 0.9, maxPeakMemoryBytes: 200 * MIB },
+    },
+    {
+      subject: { server: OURS_MULTIPART_ONE, scenario: RESUMABLE_SCENARIO },
+      limit: { server: PIPE_UPLOAD_LIMIT, scenario: RESUMABLE_SCENARIO },
+      metric: 'megabytesPerSecond',
+      target: { name: "one client's upload", minRatio: 0.9 },
     },
     {
       subject: { server: OURS_TUS_ONE, scenario: RESUMABLE_SCENARIO },

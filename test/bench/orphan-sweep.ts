@@ -13,7 +13,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Binary, MongoClient, ObjectId, type CommandStartedEvent, type Db } from 'mongodb';
 import { pino } from 'pino';
+import { systemClock } from '../../src/core/clock';
 import { startEmbeddedDatabase } from '../../src/database/embedded-database';
+import { createPendingWrites } from '../../src/core/pending-writes';
 import { createImageRepository, ensureImageIndexes } from '../../src/storage/image-repository';
 import { createOrphanSweeper } from '../../src/maintenance/orphan-sweeper';
 import { objectIdFrom } from '../helpers/chunks';
@@ -105,10 +107,11 @@ async function main(): Promise<void> {
     process.stdout.write(`${database.description}\n${JSON.stringify(sizes)}\n`);
     await timed('seed stored files', commands, () => seedStoredFiles(db, sizes.files));
     const sweeper = createOrphanSweeper({
-      repository: createImageRepository(db, BUCKET),
+      repository: createImageRepository(db, BUCKET, createPendingWrites()),
       logger,
       graceSeconds: GRACE_SECONDS,
       intervalSeconds: 3600,
+      clock: systemClock,
     });
     const nothing = await timed('sweep that finds nothing', commands, () => sweeper.sweep());
     await timed('seed orphans', commands, () => seedOrphans(db, sizes.orphans));

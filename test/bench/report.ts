@@ -46,10 +46,15 @@ function describeScale({ phases, scaleImages, scaleBytes }: Settings): string[] 
   return [`Scale: ${SCALE_FEW_IMAGES} images of 100 KiB stored, then ${many} holding ${bytes} or more in all; the listing with -c1.`];
 }
 
+/** The scenarios BENCH_SCENARIOS chose, if it did. */
+function describeScenarios({ scenarios }: Settings): string {
+  return scenarios.length === 0 ? '' : `; scenarios named by ${scenarios.map((part) => `"${part}"`).join(', ')}`;
+}
+
 function describeRun(facts: RunFacts, seconds: number): string {
   const sizes = facts.images.map((image) => `${image.label} = ${image.bytes.length} B`).join(', ');
   return [
-    `Run ${facts.startedAt.toISOString()}, ${seconds.toFixed(0)} s in all; node ${process.version}, ${cpus().length} cores; ${facts.database}; phases: ${facts.settings.phases.join(', ')}.`,
+    `Run ${facts.startedAt.toISOString()}, ${seconds.toFixed(0)} s in all; node ${process.version}, ${cpus().length} cores; ${facts.database}; phases: ${facts.settings.phases.join(', ')}${describeScenarios(facts.settings)}.`,
     `wrk -t1 --latency: reads -c64 for ${facts.settings.seconds} s after a ${WARMUP_SECONDS} s warm-up; uploads -c16 for ${facts.settings.uploadSeconds} s. Images: ${sizes}.`,
     'MB/s (10^6 B): responses for reads; for uploads, the bytes the server read (`rchar` in `/proc/<pid>/io`). Peak memory: VmHWM during the measured run.',
     'Errors: non-2xx-or-3xx answers, socket errors and timeouts as wrk counted them. A target also needs 0 errors.',

@@ -2,17 +2,18 @@
 import { compileServers } from './compile-servers';
 import type { BenchContext } from './context';
 import { startBenchDatabase, type BenchDatabase } from './database';
-import { makeReadImages } from './images';
+import { makeReadImages, type BenchImage } from './images';
 import type { Measurement } from './measure';
-import { measureGridFsLimit, measureTutorialPeer } from './phases/baseline-reads';
+import { measureTutorialPeer } from './phases/baseline-reads';
 import { measureHotReads } from './phases/hot-reads';
-import { measureOursCold } from './phases/ours-reads';
+import { measureColdReads } from './phases/ours-reads';
 import { measureScale } from './phases/scale';
 import { measureResumable } from './phases/resumable';
 import { measureUploads } from './phases/uploads';
 import { measureVariants } from './phases/variants';
 import { buildReport, writeReport } from './report';
-import { readSettings, type Phase } from './settings';
+import { phaseScenarios } from './scenarios';
+import { readSettings, wantsScenario, type Phase, type Settings } from './settings';
 import { assertWrkInstalled, WrkMissingError } from './wrk';
 import { createWorkspace, type Workspace } from './workspace';
 
@@ -25,8 +26,7 @@ async function measureReads(context: BenchContext): Promise<Measurement[]> {
   const hot = await step('ours and memory-limit, hot reads and 304, in turn', () => measureHotReads(context));
   return [
     ...hot.measurements,
-    ...(await step('ours, cold reads', () => measureOursCold(context, hot.ids))),
-    ...(await step('gridfs-limit', () => measureGridFsLimit(context, hot.ids))),
+    ...(await step('ours, no cache and gridfs-limit, cold reads, in turn', () => measureColdReads(context, hot.ids))),
     ...(await step('tutorial-peer', () => measureTutorialPeer(context))),
   ];
 }
@@ -45,14 +45,22 @@ async function measureAll(context: BenchContext): Promise<Measurement[]> {
   return measurements;
 }
 
+/** The settings with only the phases that measure a scenario BENCH_SCENARIOS asks for. */
+function withWantedPhases(settings: Settings, images: readonly BenchImage[]): Settings {
+  const scenarios = phaseScenarios(images, settings.scaleImages);
+  const phases = settings.phases.filter((phase) => scenarios[phase].some((scenario) => wantsScenario(settings, scenario)));
+  return { ...settings, phases };
+}
+
 async function benchmark(workspace: Workspace, database: BenchDatabase, startedAt: Date): Promise<void> {
-  const settings = readSettings(process.env);
+  const images = await makeReadImages();
+  const settings = withWantedPhases(readSettings(process.env), images);
   const context: BenchContext = {
     settings,
     database,
     workspace,
     scripts: await compileServers(workspace.file('servers')),
-    images: await makeReadImages(),
+    images,
   };
   const measurements = await measureAll(context);
   const facts = { startedAt, settings, database: database.description, images: context.images };

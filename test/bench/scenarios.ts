@@ -1,6 +1,6 @@
 /** The names rows are reported and compared under. */
 import type { BenchImage } from './images';
-import { SCALE_FEW_IMAGES } from './settings';
+import { SCALE_FEW_IMAGES, type Phase } from './settings';
 
 export const OURS = 'ours';
 export const OURS_NO_CACHE = 'ours, no cache';
@@ -11,6 +11,7 @@ export const UPLOAD_SCENARIO = 'upload 50 MiB';
 export const RESUMABLE_SCENARIO = 'upload 50 MiB, one client';
 export const OURS_MULTIPART_ONE = 'ours, multipart';
 export const OURS_TUS_ONE = 'ours, tus 5 MiB PATCHes';
+export const PIPE_UPLOAD_LIMIT = 'pipe-upload-limit';
 
 export const SHARP_LIMIT = 'sharp-limit';
 export const FIRST_WEBP_SCENARIO = 'first GET, 1024w WebP of 12 MP JPEG';
@@ -34,6 +35,17 @@ export const SCALE_LOADS = [SCALE_GET, SCALE_DELETE, SCALE_LIST] as const;
 export type ScaleLoad = (typeof SCALE_LOADS)[number];
 export const scaleScenario = (load: ScaleLoad, stored: number): string => `${load}, ${stored.toLocaleString('en-US')} stored`;
 
+/** The scenarios each phase measures, so that a phase with none of BENCH_SCENARIOS is skipped. */
+export function phaseScenarios(images: readonly BenchImage[], scaleImages: number): Readonly<Record<Phase, readonly string[]>> {
+  return {
+    reads: [...images.map(getScenario), REVALIDATION_SCENARIO],
+    uploads: [UPLOAD_SCENARIO],
+    resumable: [RESUMABLE_SCENARIO],
+    scale: SCALE_LOADS.flatMap((load) => [scaleScenario(load, SCALE_FEW_IMAGES), scaleScenario(load, scaleImages)]),
+    variants: [FIRST_WEBP_SCENARIO, FIRST_AVIF_SCENARIO, STORED_VARIANT_SCENARIO, AT_ONCE_SCENARIO],
+  };
+}
+
 /** Rows print in this order: scenarios first, then servers, each limit just above what it bounds. */
 export function scenarioOrder(images: readonly BenchImage[], scaleImages: number): string[] {
   return [
@@ -51,7 +63,7 @@ export function scenarioOrder(images: readonly BenchImage[], scaleImages: number
 
 export const SERVER_ORDER: readonly string[] = [
   'memory-limit',
-  'pipe-upload-limit',
+  PIPE_UPLOAD_LIMIT,
   SHARP_LIMIT,
   OURS_SAME_SIZE_ORIGINAL,
   OURS,

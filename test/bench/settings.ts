@@ -31,6 +31,8 @@ export interface Settings {
   readonly uploadSeconds: number;
   /** The phases to run: all of them unless BENCH_PHASES names some. */
   readonly phases: readonly Phase[];
+  /** Parts of the names of the scenarios to run (BENCH_SCENARIOS); none: every scenario of those phases. */
+  readonly scenarios: readonly string[];
   /** Images stored in the scale phase's second half. */
   readonly scaleImages: number;
   /** Bytes those images hold at least, in all. */
@@ -48,9 +50,19 @@ function phases(env: NodeJS.ProcessEnv): Phase[] {
   return names.length === 0 ? [...PHASES] : PHASES.filter((phase) => names.includes(phase));
 }
 
-/** Whether every phase runs: only then are the results the published ones. */
+/** BENCH_SCENARIOS: parts of scenario names, separated by "|" (names hold commas). */
+function scenarios(env: NodeJS.ProcessEnv): string[] {
+  return (env.BENCH_SCENARIOS ?? '').split('|').map((part) => part.trim()).filter((part) => part !== '');
+}
+
+/** Whether a scenario runs: BENCH_SCENARIOS is unset, or names part of it. */
+export function wantsScenario(settings: Settings, scenario: string): boolean {
+  return settings.scenarios.length === 0 || settings.scenarios.some((part) => scenario.includes(part));
+}
+
+/** Whether every phase and scenario runs: only then are the results the published ones. */
 export function isFullRun(settings: Settings): boolean {
-  return settings.phases.length === PHASES.length;
+  return settings.phases.length === PHASES.length && settings.scenarios.length === 0;
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, unit: string): number {
@@ -96,6 +108,7 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
     seconds: positiveInteger(env, 'BENCH_SECONDS', 10, 'seconds'),
     uploadSeconds: positiveInteger(env, 'BENCH_UPLOAD_SECONDS', 30, 'seconds'),
     phases: phases(env),
+    scenarios: scenarios(env),
     ...scaleSettings(env),
   };
 }

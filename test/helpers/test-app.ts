@@ -7,9 +7,11 @@ import { pino, type Logger } from 'pino';
 import { createApp, createExpressApp, type AppDependencies } from '../../src/app';
 import type { WorkLimiter } from '../../src/core/work-limiter';
 import { loadConfig, type Config } from '../../src/config/config';
+import { systemClock, type Clock } from '../../src/core/clock';
 import { connectDatabase } from '../../src/database/connect';
 import { ensureIndexes } from '../../src/storage/open-database';
 import { createLifecycle, type Lifecycle } from '../../src/health/lifecycle';
+import { createPendingWrites, type PendingWrites } from '../../src/core/pending-writes';
 import type { NamedApiKey } from '../../src/access/api-keys';
 import type { HttpServerSettings } from '../../src/http/http-server';
 import { createImageRepository, type ImageRepository } from '../../src/storage/image-repository';
@@ -39,6 +41,8 @@ export interface TestApp {
   readonly variantRepository: VariantRepository;
   readonly config: TestConfig;
   readonly metrics: Metrics;
+  /** The shutdown barrier both repositories count their writes in. */
+  readonly writes: PendingWrites;
   readonly lifecycle: Lifecycle;
   /** How many files and chunks the bucket holds, as a user inspecting the database would count them. */
   readonly stored: () => Promise<{ files: number; chunks: number }>;
@@ -47,10 +51,11 @@ export interface TestApp {
   /** The same for the variants' bucket, and how many variants are claimed. */
   readonly storedVariants: () => Promise<{ files: number; chunks: number; claimed: number }>;
   /**
-   * How many queries for a file's chunk data the app has sent, as the database's command log
-   * shows them; lookups that fetch no data do not count.
+   * How many times the app has read a file's chunk data from its first chunk, as the database's
+   * command log shows the queries: one a read, however many queries its later chunks take;
+   * lookups that fetch no data do not count.
    */
-  readonly chunkQueriesFor: (fileId: string) => number;
+  readonly fileReadsOf: (fileId: string) => number;
   /** Cuts the app off its database: whatever it still answers comes from memory. */
   disconnect(): Promise<void>;
   close(): Promise<void>;
@@ -66,10 +71,20 @@ export interface TestAppOptions {
   readonly databaseName?: string;
   /** The limiter of frame counts both apps share, for a test to hold its places. */
   readonly inspections?: WorkLimiter;
+  /** What the app's expiries and times to live are measured by; a test's own clock moves time forward. */
+  readonly clock?: Clock;
 }
 
 /** The projection of a lookup that fetches no chunk data: an upload checking that its chunks are there. */
 const ID_ONLY = { _id: 1 };
+
+/** Whether a chunk query's filter on `n` asks for the first chunk: none, or `$in` holding 0. */
+function asksFirstChunk(filter: unknown): boolean {
+  const { n } = (filter ?? {}) as { n?: unknown };
+  if (n === undefined) return true;
+  const { $in: numbers } = (n ?? {}) as { $in?: unknown };
+  return Array.isArray(numbers) && numbers.includes(0);
+}
 
 function sharedUri(): string {
   const uri = process.env.MONGODB_URI;
@@ -91,19 +106,31 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
   const db = connection.getClient().db(options.databaseName ?? `test-${randomUUID().slice(0, 8)}`);
   await ensureIndexes(db, config.bucketName);
-  const repository = createImageRepository(db, config.bucketName);
-  const variantRepository = createVariantRepository(db, config.bucketName);
+  const writes = createPendingWrites();
+  const repository = createImageRepository(db, config.bucketName, writes);
+  const variantRepository = createVariantRepository(db, config.bucketName, writes);
   const metrics = createMetrics();
   observeDatabaseCommands(connection.getClient(), metrics);
   const lifecycle = createLifecycle();
   const logger = options.logger ?? pino({ level: 'silent' });
-  const deps = { config, logger, db, repository, variantRepository, metrics, lifecycle, ...(options.inspections ? { inspections: options.inspections } : {}) };
-  const chunkQueries = new Map<string, number>();
+  const deps = {
+    config,
+    logger,
+    clock: options.clock ?? systemClock,
+    db,
+    repository,
+    variantRepository,
+    metrics,
+    writes,
+    lifecycle,
+    ...(options.inspections ? { inspections: options.inspections } : {}),
+  };
+  const fileReads = new Map<string, number>();
   connection.getClient().on('commandStarted', ({ commandName, databaseName, command }) => {
     if (commandName !== 'find' || databaseName !== db.databaseName || command.find !== `${config.bucketName}.chunks`) return;
-    if (isDeepStrictEqual(command.projection, ID_ONLY)) return;
+    if (isDeepStrictEqual(command.projection, ID_ONLY) || !asksFirstChunk(command.filter)) return;
     const fileId = String((command.filter as { files_id?: unknown } | undefined)?.files_id);
-    chunkQueries.set(fileId, (chunkQueries.get(fileId) ?? 0) + 1);
+    fileReads.set(fileId, (fileReads.get(fileId) ?? 0) + 1);
   });
   const count = (collection: string) => db.collection(collection).countDocuments();
   const variants = `${config.bucketName}.variants`;
@@ -115,6 +142,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     variantRepository,
     config,
     metrics,
+    writes,
     lifecycle,
     stored: async () => ({
       files: await db.collection(`${config.bucketName}.files`).countDocuments(),
@@ -126,7 +154,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       chunks: await count(`${variants}.chunks`),
       claimed: await count(variants),
     }),
-    chunkQueriesFor: (fileId) => chunkQueries.get(fileId) ?? 0,
+    fileReadsOf: (fileId) => fileReads.get(fileId) ?? 0,
     disconnect: () => connection.close(),
     close: async () => {
       await db.dropDatabase().catch(() => undefined);

@@ -102,3 +102,43 @@ export async function patchCutOff(patch: PartialPatch, sent: Buffer): Promise<vo
   await new Promise<void>((resolve) => socket.write(Buffer.concat([Buffer.from(head), sent]), () => resolve()));
   socket.destroy();
 }
+
+export interface HeldPatch {
+  /** The server's answer; a PATCH it stopped is answered while the rest is still held back. */
+  readonly answer: Promise<Response>;
+  /** Sends what was held back, if the server still reads. */
+  sendRest(): void;
+}
+
+/**
+ * A PATCH of `body` at `offset` that sends its first `sent` bytes, then holds the rest back
+ * until told: a client whose link went quiet, or whose connection is half-open.
+ */
+export function patchHeld(baseUrl: string, path: string, offset: number, body: Buffer, sent: number): HeldPatch {
+  let sendRest: () => void = () => undefined;
+  const rest = new Promise<void>((resolve) => (sendRest = resolve));
+  const stream = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(body.subarray(0, sent));
+      await rest;
+      try {
+        controller.enqueue(body.subarray(sent));
+        controller.close();
+      } catch {
+        // The server answered, and the request's stream was closed: there is nobody to send to.
+      }
+    },
+  });
+  const answer = fetch(`${baseUrl}${path}`, {
+    method: 'PATCH',
+    headers: {
+      ...TUS_HEADERS,
+      'Upload-Offset': String(offset),
+      'Content-Type': 'application/offset+octet-stream',
+      'Content-Length': String(body.length),
+    },
+    body: stream,
+    duplex: 'half',
+  });
+  return { answer, sendRest };
+}

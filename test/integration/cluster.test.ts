@@ -134,13 +134,15 @@ describe('WEB_CONCURRENCY=2', () => {
     );
 
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    // The new worker connects to the database before it takes requests: seconds on a loaded machine.
     const servedAfter = await eventually(
       async () => {
         await getOnNewConnection(`${server.baseUrl}/readyz`);
         return pidsThatServed(server, '/readyz');
       },
       (served) => served.size === 3,
+      40_000,
     );
     expect(servedAfter.size).toBe(3);
-  });
+  }, 120_000);
 });

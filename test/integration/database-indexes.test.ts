@@ -58,7 +58,7 @@ describe('the database serves the app queries from indexes', () => {
     expect(usesIndexOnly(plan, '_id_')).toBe(true);
   });
 
-  test("when a key lists its images, then the owner-first index serves it on MongoDB, and our FerretDB filters the owner in memory, as the README says", async () => {
+  test("when a key lists its images, then the owner-first index serves it on MongoDB, and our FerretDB filters the owner in memory, as docs/api.md says", async () => {
     const files = api.db.collection(`${api.config.bucketName}.files`);
     const ownerFirst = 'metadata.owner_1_uploadDate_-1__id_-1';
 

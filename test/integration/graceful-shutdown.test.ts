@@ -1,9 +1,11 @@
 import { once } from 'node:events';
+import sharp from 'sharp';
 import { MongoClient, GridFSBucket, ObjectId, type Db } from 'mongodb';
 import { makeLargePng, sha256 } from '../helpers/images';
 import { multipartBody } from '../helpers/multipart';
 import { openRawConnection } from '../helpers/raw-http';
-import { startListeningServer, type ListeningServer } from '../helpers/server-process';
+import { startListeningServer, uploadThrough, type ListeningServer } from '../helpers/server-process';
+import { openSlowLink, type SlowLink } from '../helpers/slow-link';
 import { uriOfNewDatabase } from '../helpers/test-app';
 import { eventually } from '../helpers/wait';
 
@@ -24,9 +26,9 @@ async function storedChunks(db: Db): Promise<number> {
   return db.collection('images.chunks').countDocuments();
 }
 
-async function readBack(db: Db, id: string): Promise<Buffer> {
+async function readBack(db: Db, id: string | ObjectId, bucketName = 'images'): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const part of new GridFSBucket(db, { bucketName: 'images' }).openDownloadStream(new ObjectId(id))) {
+  for await (const part of new GridFSBucket(db, { bucketName }).openDownloadStream(new ObjectId(id))) {
     parts.push(part as Buffer);
   }
   return Buffer.concat(parts);
@@ -49,22 +51,22 @@ async function refusesConnections(server: ListeningServer): Promise<boolean> {
   );
 }
 
+let uri: string;
+let client: MongoClient;
+let db: Db;
+
+beforeEach(async () => {
+  uri = uriOfNewDatabase();
+  client = await MongoClient.connect(uri);
+  db = client.db();
+});
+
+afterEach(async () => {
+  await db.dropDatabase();
+  await client.close();
+});
+
 describe.each(['1', '2'])('graceful shutdown with WEB_CONCURRENCY=%s', (webConcurrency) => {
-  let uri: string;
-  let client: MongoClient;
-  let db: Db;
-
-  beforeEach(async () => {
-    uri = uriOfNewDatabase();
-    client = await MongoClient.connect(uri);
-    db = client.db();
-  });
-
-  afterEach(async () => {
-    await db.dropDatabase();
-    await client.close();
-  });
-
   async function startWithUploadInFlight(shutdownTimeout: string) {
     const server = await startListeningServer({
       MONGODB_URI: uri,
@@ -116,5 +118,52 @@ describe.each(['1', '2'])('graceful shutdown with WEB_CONCURRENCY=%s', (webConcu
     expect(await storedChunks(db)).toBe(0);
     expect(await db.collection('images.files').countDocuments()).toBe(0);
     expect(server.stdout()).toContain('"cutOff":1');
+  });
+});
+
+describe('graceful shutdown while a variant is being written', () => {
+  const VARIANT_BUCKET = 'images.variants';
+  let link: SlowLink;
+
+  beforeEach(async () => {
+    link = await openSlowLink(Number(new URL(uri).port), Infinity);
+  });
+
+  afterEach(async () => {
+    await link.close();
+  });
+
+  /** The server reaches its database through the link, whose pace the test sets. */
+  const throughLink = () => uri.replace(/:\d+\//, `:${link.port}/`);
+
+  test('when SIGTERM cuts off a request while its variant is being written, then shutdown waits for the write and leaves the variant whole and claimed', async () => {
+    const server = await startListeningServer({ MONGODB_URI: throughLink(), SHUTDOWN_TIMEOUT: '0', LOG_LEVEL: 'info' });
+    const { id } = await uploadThrough(server.baseUrl, await makeLargePng(2 * 1024 * 1024));
+    // From now on each chunk the server writes takes a couple of seconds to reach the database.
+    link.setBytesPerSecond(128 * 1024);
+    const cutOff = fetch(`${server.baseUrl}/image/${id}?w=768&format=png`).then(
+      (response) => response.status,
+      () => 'cut off',
+    );
+    await eventually(() => db.collection(`${VARIANT_BUCKET}.chunks`).countDocuments(), (chunks) => chunks > 0);
+    const claimedBeforeSignal = await db.collection(VARIANT_BUCKET).countDocuments();
+
+    server.child.kill('SIGTERM');
+    await eventually(() => Promise.resolve(server.stdout()), (output) => output.includes('"cutOff":1'));
+    link.setBytesPerSecond(Infinity);
+    const code = await exitCode(server);
+
+    expect(claimedBeforeSignal).toBe(0);
+    expect(await cutOff).toBe('cut off');
+    expect(code).toBe(0);
+    const claims = await db.collection<{ fileId: ObjectId; size: number; chunkSize: number }>(VARIANT_BUCKET).find().toArray();
+    expect(claims).toHaveLength(1);
+    const [{ fileId, size, chunkSize }] = claims as [(typeof claims)[number]];
+    const bytes = await readBack(db, fileId, VARIANT_BUCKET);
+    expect(bytes.length).toBe(size);
+    expect(await sharp(bytes).metadata()).toMatchObject({ format: 'png', width: 768 });
+    expect(await db.collection(`${VARIANT_BUCKET}.files`).countDocuments()).toBe(1);
+    expect(await db.collection(`${VARIANT_BUCKET}.chunks`).countDocuments()).toBe(Math.ceil(size / chunkSize));
+    expect(server.stdout()).toContain('"msg":"shut down"');
   });
 });

@@ -1,8 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Binary, ObjectId, type CommandStartedEvent, type Db } from 'mongodb';
+import { Binary, ObjectId, type Db } from 'mongodb';
+import { systemClock, type Clock } from '../../src/core/clock';
 import type { ImageRepository } from '../../src/storage/image-repository';
 import { createOrphanSweeper, type OrphanSweeperOptions } from '../../src/maintenance/orphan-sweeper';
 import { countChunks, objectIdFrom, writeChunks, writeOrphans } from '../helpers/chunks';
+import { runningClock } from '../helpers/clock';
+import { countCommands } from '../helpers/commands';
 import { download } from '../helpers/http';
 import { makeImage } from '../helpers/images';
 import { captureLogs, LEVEL } from '../helpers/logs';
@@ -27,19 +29,11 @@ function sweeperOf(
   graceSeconds: number,
   intervalSeconds = 300,
   repository: OrphanSweeperOptions['repository'] = app.repository,
+  clock: Clock = systemClock,
 ) {
   const logs = captureLogs();
-  const sweeper = createOrphanSweeper({ repository, logger: logs.logger, graceSeconds, intervalSeconds });
+  const sweeper = createOrphanSweeper({ repository, logger: logs.logger, graceSeconds, intervalSeconds, clock });
   return { sweeper, lines: logs.lines };
-}
-
-/** How many commands of each name the app's client sends from now on. */
-function countCommands(db: Db): Map<string, number> {
-  const counts = new Map<string, number>();
-  db.client.on('commandStarted', (event: CommandStartedEvent) => {
-    counts.set(event.commandName, (counts.get(event.commandName) ?? 0) + 1);
-  });
-  return counts;
 }
 
 async function chunksLeft(db: Db, ids: readonly ObjectId[]): Promise<number> {
@@ -96,8 +90,9 @@ test('when this process is still writing an upload whose last chunk is older tha
   await upload.write(Buffer.alloc(255 * 1024, 1));
   const filesId = new ObjectId(upload.id);
   expect(await countChunks(api.db, BUCKET, filesId)).toBe(1);
-  const { sweeper } = sweeperOf(api, 1);
-  await sleep(2500);
+  const clock = runningClock();
+  const { sweeper } = sweeperOf(api, HOUR, 300, api.repository, clock.now);
+  clock.advance(2 * HOUR * 1000);
 
   const removed = await sweeper.sweep();
 
@@ -147,12 +142,12 @@ test('when there are more orphans than fit one batch, then one sweep removes the
     const sent = (name: string) => commands.get(name) ?? 0;
     // Per sweep: the listing, which ids resumable uploads own, which have expired, and dropping
     // the state of finished ones past their expiry. Per 500 ids: their file documents, their
-    // recent chunks, and the removal of their upload states and of their chunks.
+    // recent chunks, and the removal of their upload states, their lapsed locks and their chunks.
     expect({ aggregate: sent('aggregate'), find: sent('find'), distinct: sent('distinct'), delete: sent('delete') }).toEqual({
       aggregate: 1,
       find: 2 + 3,
       distinct: 3,
-      delete: 1 + 2 * 3,
+      delete: 1 + 3 * 3,
     });
     expect(removed).toHaveLength(1001);
     expect(await chunksLeft(own.db, orphans)).toBe(0);
@@ -170,7 +165,7 @@ test('when the sweeper is stopped while it removes a batch, then it removes no f
       deleteStarted = () => resolve(undefined);
     });
     const repository: Pick<ImageRepository, 'findOrphans' | 'deleteOrphans'> = {
-      findOrphans: (olderThan) => own.repository.findOrphans(olderThan),
+      findOrphans: (olderThan, now) => own.repository.findOrphans(olderThan, now),
       deleteOrphans: (ids) => {
         deleteStarted();
         return own.repository.deleteOrphans(ids);
@@ -193,8 +188,8 @@ test('when an upload writes to a file after a sweep took it for an orphan, then 
   const lateUpload = new ObjectId();
   await writeChunks(api.db, BUCKET, { filesId: lateUpload, secondsAgo: [2 * HOUR, 2 * HOUR] });
   const repository: Pick<ImageRepository, 'findOrphans' | 'deleteOrphans'> = {
-    findOrphans: async (olderThan) => {
-      const found = await api.repository.findOrphans(olderThan);
+    findOrphans: async (olderThan, now) => {
+      const found = await api.repository.findOrphans(olderThan, now);
       await writeChunks(api.db, BUCKET, { filesId: lateUpload, secondsAgo: [0], firstN: 2 });
       return found;
     },

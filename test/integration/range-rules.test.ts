@@ -17,7 +17,7 @@ afterAll(async () => {
   await api.close();
 });
 
-/** The README's table of ranges, with an image of `size` bytes: what each `Range` gets. */
+/** The table of ranges in docs/api.md, with an image of `size` bytes: what each `Range` gets. */
 function rangeRules(size: number): [string, number, string | undefined, [number, number] | undefined][] {
   return [
     ['bytes=0-1', 206, `bytes 0-1/${size}`, [0, 2]],
@@ -33,7 +33,7 @@ function rangeRules(size: number): [string, number, string | undefined, [number,
   ];
 }
 
-test('when ranges of every kind the README lists are asked, then each gets the status, Content-Range and bytes it says', async () => {
+test('when ranges of every kind docs/api.md lists are asked, then each gets the status, Content-Range and bytes it says', async () => {
   for (const [range, status, contentRange, slice] of rangeRules(bytes.length)) {
     const response = await download(api.app, url, { Range: range });
 

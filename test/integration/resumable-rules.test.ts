@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ObjectId } from 'mongodb';
 import { pino } from 'pino';
 import { createOrphanSweeper } from '../../src/maintenance/orphan-sweeper';
 import { countChunks } from '../helpers/chunks';
+import { runningClock } from '../helpers/clock';
 import { onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage, makeLargePng } from '../helpers/images';
 import { useListeningTestApp, type ListeningTestApp } from '../helpers/server';
@@ -79,7 +79,8 @@ describe('resumable uploads with DEDUP', () => {
 });
 
 describe('resumable uploads that expire', () => {
-  const running = useListeningTestApp({ config: { resumableExpirySeconds: 2 } });
+  const clock = runningClock();
+  const running = useListeningTestApp({ config: { resumableExpirySeconds: 2 }, clock: clock.now });
 
   test('when an unfinished upload passes RESUMABLE_EXPIRY, then it answers 410 and the sweep removes its state and chunks, never a live one', async () => {
     const bytes = await makeLargePng(600 * 1024);
@@ -88,10 +89,10 @@ describe('resumable uploads that expire', () => {
     const id = new ObjectId(path.split('/').at(-1));
     const patched = await patch(running, path, 0, bytes.subarray(0, 300 * 1024));
     // Every chunk is older than a grace of 0 s; only the upload's state says it is alive.
-    const sweeper = createOrphanSweeper({ repository: running.api.repository, logger: pino({ level: 'silent' }), graceSeconds: 0, intervalSeconds: 300 });
+    const sweeper = createOrphanSweeper({ repository: running.api.repository, logger: pino({ level: 'silent' }), graceSeconds: 0, intervalSeconds: 300, clock: clock.now });
     const whileLive = await sweeper.sweep();
     const chunksWhileLive = await countChunks(running.api.db, 'images', id);
-    await sleep(2500);
+    clock.advance(2500);
 
     const head = await fetch(`${baseUrlOf(running)}${path}`, { method: 'HEAD', headers: TUS_HEADERS });
     const afterExpiry = await sweeper.sweep();

@@ -1,13 +1,18 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ObjectId } from 'mongodb';
+import { RESUMABLE_CHUNK_SIZE } from '../../src/uploads/resumable/resumable-uploads';
 import { countChunks } from '../helpers/chunks';
+import { countLocks, recordedOffset } from '../helpers/upload-state';
 import { download, upload } from '../helpers/http';
 import { makeImage, makeLargePng, sha256 } from '../helpers/images';
 import { useListeningTestApp } from '../helpers/server';
-import { answerOf, createRawUpload, patchCutOff, patchRaw, TUS_HEADERS, tusUpload, uploadMetadata } from '../helpers/tus';
+import { answerOf, createRawUpload, patchCutOff, patchHeld, patchRaw, TUS_HEADERS, tusUpload, uploadMetadata } from '../helpers/tus';
 import { eventually } from '../helpers/wait';
 
-const MIB = 1024 * 1024;
+const KIB = 1024;
+const MIB = 1024 * KIB;
+const HALF = 512 * KIB;
+/** A PATCH stores its bytes a whole chunk at a time. */
+const CHUNK = RESUMABLE_CHUNK_SIZE;
 
 describe('resumable uploads with tus', () => {
   const running = useListeningTestApp();
@@ -17,6 +22,8 @@ describe('resumable uploads with tus', () => {
   const createUpload = (length: number) => createRawUpload(baseUrl(), length, 'cut.png');
 
   const chunksOf = (path: string) => countChunks(running.api.db, 'images', new ObjectId(path.split('/').at(-1)));
+
+  const locksOf = (path: string) => countLocks(running.api.db, path);
 
   const offsetOf = async (path: string) =>
     Number((await fetch(`${baseUrl()}${path}`, { method: 'HEAD', headers: TUS_HEADERS })).headers.get('upload-offset'));
@@ -63,7 +70,8 @@ describe('resumable uploads with tus', () => {
     const sent = 700 * 1024 + 123;
 
     await patchCutOff({ port: running.server.port, path, offset: 0, announced: bytes.length }, bytes.subarray(0, sent));
-    const offset = await eventually(() => offsetOf(path), (stored) => stored === sent);
+    await eventually(() => recordedOffset(running.api.db, path), (recorded) => recorded === sent);
+    const offset = await offsetOf(path);
     const { imageUrl } = await tusUpload(baseUrl(), bytes, { uploadUrl: `${baseUrl()}${path}`, chunkSize: 300 * 1024 });
 
     expect(offset).toBe(sent);
@@ -161,87 +169,77 @@ describe('resumable uploads with tus', () => {
     expect((await fetch(`${baseUrl()}${path}`, { method: 'HEAD', headers: TUS_HEADERS })).status).toBe(404);
   });
 
-  test('when two PATCHes write the same upload at once, then one is refused and the bytes never interleave', async () => {
+  test('when PATCHes follow one another without a pause, then each is answered with all its bytes stored: none is stopped by the next', async () => {
+    const bytes = await makeLargePng(HALF);
+    const path = await createUpload(bytes.length);
+    const answers: { status: number; offset: string | null; connection: string | null }[] = [];
+    const step = 16 * KIB;
+
+    for (let offset = 0; offset < bytes.length; offset += step) {
+      const answer = await patch(path, offset, bytes.subarray(offset, offset + step));
+      answers.push({ status: answer.status, offset: answer.headers.get('upload-offset'), connection: answer.headers.get('connection') });
+    }
+
+    expect(answers).toEqual(
+      answers.map((_, index) => ({ status: 204, offset: String(Math.min((index + 1) * step, bytes.length)), connection: 'keep-alive' })),
+    );
+  });
+
+  test('when a second PATCH comes while one is writing, then the first is stopped with what it sent kept, and the second, at a stale offset, is answered 409', async () => {
     const bytes = await makeLargePng(MIB);
     const path = await createUpload(bytes.length);
-    const half = 512 * 1024;
-    const slowStart = bytes.subarray(0, 1000);
-    const slow = patchStalled(path, bytes.subarray(0, half), slowStart);
-    await sleep(300);
+    // One whole chunk: once it is stored, every byte sent so far is.
+    const first = patchHeld(baseUrl(), path, 0, bytes.subarray(0, HALF), CHUNK);
+    await eventually(() => chunksOf(path), (chunks) => chunks === 1);
 
-    const second = await patch(path, 0, bytes.subarray(0, half));
+    const second = await patch(path, 0, bytes.subarray(0, HALF));
 
-    expect([409, 423]).toContain(second.status);
+    const stopped = await first.answer;
+    expect(second.status).toBe(409);
+    expect(await second.json()).toMatchObject({ code: 'upload-offset-mismatch' });
     expect(second.headers.get('connection')).toBe('close');
-    await slow.finish();
+    expect(stopped.status).toBe(204);
+    expect(stopped.headers.get('connection')).toBe('close');
+    expect(stopped.headers.get('upload-offset')).toBe(String(CHUNK));
+    expect(await offsetOf(path)).toBe(CHUNK);
+    expect(await locksOf(path)).toBe(0);
     const { imageUrl } = await tusUpload(baseUrl(), bytes, { uploadUrl: `${baseUrl()}${path}` });
     expect(sha256((await download(running.api.app, imageUrl ?? '')).bytes)).toBe(sha256(bytes));
   });
 
+  test('when a client asks HEAD while its previous PATCH still holds the upload, then that PATCH is stopped and HEAD tells what it stored', async () => {
+    const bytes = await makeLargePng(MIB);
+    const path = await createUpload(bytes.length);
+    const halfOpen = patchHeld(baseUrl(), path, 0, bytes, 2 * CHUNK);
+    await eventually(() => chunksOf(path), (chunks) => chunks === 2);
+
+    const offset = await offsetOf(path);
+
+    const stopped = await halfOpen.answer;
+    expect(stopped.status).toBe(204);
+    expect(stopped.headers.get('upload-offset')).toBe(String(2 * CHUNK));
+    expect(offset).toBe(2 * CHUNK);
+    const resumed = await patch(path, offset, bytes.subarray(offset));
+    expect(resumed.status).toBe(204);
+    expect(sha256((await download(running.api.app, resumed.headers.get('x-image-url') ?? '')).bytes)).toBe(sha256(bytes));
+  });
+
   test('when an upload is terminated while a PATCH is still sending to it, then that PATCH is stopped and the upload is gone', async () => {
-    // Ten seconds of sending at this pace: the upload cannot finish before the DELETE, however slow the machine.
-    const bytes = await makeLargePng(8 * MIB);
+    const bytes = await makeLargePng(MIB);
     const path = await createUpload(bytes.length);
     const statesBefore = await uploadStates();
-    const sending = patchTrickling(path, bytes);
-    expect(await eventually(() => chunksOf(path), (chunks) => chunks > 0)).toBeGreaterThan(0);
+    const sending = patchHeld(baseUrl(), path, 0, bytes, 2 * CHUNK);
+    await eventually(() => chunksOf(path), (chunks) => chunks === 2);
 
     const response = await fetch(`${baseUrl()}${path}`, { method: 'DELETE', headers: TUS_HEADERS });
 
+    const stopped = await sending.answer;
     expect(response.status).toBe(204);
-    expect((await sending).ok).toBe(false);
+    expect(stopped.status).toBe(204);
+    expect(stopped.headers.get('connection')).toBe('close');
     expect(await chunksOf(path)).toBe(0);
     expect(await uploadStates()).toBe(statesBefore - 1);
+    expect(await locksOf(path)).toBe(0);
+    expect((await fetch(`${baseUrl()}${path}`, { method: 'HEAD', headers: TUS_HEADERS })).status).toBe(404);
   });
-
-  /** A PATCH that sends its body 16 KiB at a time, 20 ms apart; answers its status, 0 when cut off. */
-  async function patchTrickling(path: string, body: Buffer): Promise<{ ok: boolean; status: number }> {
-    let sent = 0;
-    const stream = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        await sleep(20);
-        controller.enqueue(body.subarray(sent, sent + 16 * 1024));
-        sent += 16 * 1024;
-        if (sent >= body.length) controller.close();
-      },
-    });
-    const headers = { ...TUS_HEADERS, 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream', 'Content-Length': String(body.length) };
-    try {
-      const answer = await fetch(`${baseUrl()}${path}`, { method: 'PATCH', headers, body: stream, duplex: 'half' });
-      return { ok: answer.ok, status: answer.status };
-    } catch {
-      return { ok: false, status: 0 };
-    }
-  }
-
-  /** A PATCH that sends its first bytes, then waits to be told to send the rest. */
-  function patchStalled(path: string, body: Buffer, first: Buffer): { finish: () => Promise<void> } {
-    let release: () => void = () => undefined;
-    const rest = new Promise<void>((resolve) => (release = resolve));
-    const stream = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        controller.enqueue(first);
-        await rest;
-        controller.enqueue(body.subarray(first.length));
-        controller.close();
-      },
-    });
-    const answered = fetch(`${baseUrl()}${path}`, {
-      method: 'PATCH',
-      headers: {
-        ...TUS_HEADERS,
-        'Upload-Offset': '0',
-        'Content-Type': 'application/offset+octet-stream',
-        'Content-Length': String(body.length),
-      },
-      body: stream,
-      duplex: 'half',
-    });
-    return {
-      finish: async () => {
-        release();
-        expect((await answered).status).toBe(204);
-      },
-    };
-  }
 });

@@ -1,5 +1,4 @@
 import http from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { makeImage } from '../helpers/images';
 import { useListeningTestApp } from '../helpers/server';
 import { eventually } from '../helpers/wait';
@@ -40,7 +39,8 @@ test('when the client disconnects in the middle of a large upload, then none of 
 
   const after = await eventually(running.api.stored, (stored) => stored.chunks === before.chunks);
   expect(after).toEqual(before);
-  await sleep(500);
+  // No write of the upload is left to land a chunk after its removal.
+  await running.api.writes.settled();
   expect(await running.api.stored()).toEqual(before);
   const metrics = await running.api.metrics.registry.getSingleMetricAsString('image_uploads_total');
   expect(metrics).toContain('image_uploads_total{outcome="aborted",reason=""} 1');

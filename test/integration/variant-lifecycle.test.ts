@@ -1,7 +1,12 @@
+import { setImmediate } from 'node:timers/promises';
 import { ObjectId } from 'mongodb';
+import type { PendingWrites } from '../../src/core/pending-writes';
 import request from 'supertest';
+import { systemClock } from '../../src/core/clock';
 import { createVariantSweeper } from '../../src/maintenance/variant-sweeper';
-import { countChunks, writeChunks } from '../helpers/chunks';
+import type { VariantUpload } from '../../src/storage/variant-repository';
+import { countChunks, writeChunks, writeOrphans } from '../helpers/chunks';
+import { countCommands } from '../helpers/commands';
 import { expectMatchesContract } from '../helpers/contract';
 import { download, onlyUploadedImage, upload } from '../helpers/http';
 import { makeImage } from '../helpers/images';
@@ -28,8 +33,29 @@ async function uploadedWithVariants(...queries: string[]): Promise<string> {
   return id;
 }
 
-function sweeperOf(graceSeconds: number) {
-  return createVariantSweeper({ repository: api.variantRepository, logger: captureLogs().logger, graceSeconds, intervalSeconds: 300 });
+function writeWhole(upload: VariantUpload, bytes: Buffer): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    upload.stream.end(bytes, (error?: Error | null) => (error ? reject(error) : resolve()));
+  });
+}
+
+/** Whether no write is under way: `settled` resolves within two turns of the event loop. */
+async function settlesNow(writes: PendingWrites): Promise<boolean> {
+  let settled = false;
+  void writes.settled().then(() => (settled = true));
+  await setImmediate();
+  await setImmediate();
+  return settled;
+}
+
+function sweeperOf(graceSeconds: number, app = api) {
+  return createVariantSweeper({
+    repository: app.variantRepository,
+    logger: captureLogs().logger,
+    graceSeconds,
+    intervalSeconds: 300,
+    clock: systemClock,
+  });
 }
 
 test('when an image has variants, then /info lists them with their canonical parameters', async () => {
@@ -80,13 +106,50 @@ test('when an original is gone but its variants stayed, then a sweep removes the
   expect(await api.variantsOf(id)).toEqual([]);
 });
 
+test('when there are more leftovers than fit one batch, then one sweep removes them all with three deletions per 500 of them', async () => {
+  const own = await startTestApp();
+  try {
+    const leftovers = await writeOrphans(own.db, VARIANT_BUCKET, 501, 2 * HOUR);
+    const commands = countCommands(own.db);
+
+    const removed = await sweeperOf(HOUR, own).sweep();
+
+    // The claims, the files and the chunks of each batch, by id.
+    expect(commands.get('delete')).toBe(2 * 3);
+    expect(removed).toHaveLength(501);
+    expect(await own.storedVariants()).toEqual({ files: 0, chunks: 0, claimed: 0 });
+    expect(removed.sort()).toEqual(leftovers.map((id) => id.toHexString()).sort());
+  } finally {
+    await own.close();
+  }
+});
+
+test('when two files claim one variant, then the winner stops being a pending write once claimed and the loser once abandoned', async () => {
+  const own = await startTestApp();
+  try {
+    const variant = { originalId: new ObjectId().toHexString(), params: 'w=64&format=png', filename: 'a.png', contentType: 'image/png' };
+    const facts = { sha256: 'same', width: 64, height: 48, entityTag: 'same' };
+    const [winner, loser] = [own.variantRepository.openUpload(variant), own.variantRepository.openUpload(variant)];
+    for (const upload of [winner, loser]) await writeWhole(upload, await makeImage('png'));
+
+    await winner.claim(facts);
+    const stored = await loser.claim(facts);
+    const pendingAfterClaims = !(await settlesNow(own.writes));
+    await own.variantRepository.abandon(loser.fileId);
+
+    expect(stored.fileId).toBe(winner.fileId);
+    expect(pendingAfterClaims).toBe(true);
+    expect(await settlesNow(own.writes)).toBe(true);
+    expect(await own.storedVariants()).toEqual({ files: 1, chunks: 1, claimed: 1 });
+  } finally {
+    await own.close();
+  }
+});
+
 test('when a variant file was never claimed or left chunks only, then a sweep removes it after the grace and not before', async () => {
   const id = await uploadedWithVariants();
   const unclaimed = api.variantRepository.openUpload({ originalId: id, params: 'w=64&format=png', filename: 'a.png', contentType: 'image/png' });
-  const bytes = await makeImage('png');
-  await new Promise<void>((resolve, reject) => {
-    unclaimed.stream.end(bytes, (error?: Error | null) => (error ? reject(error) : resolve()));
-  });
+  await writeWhole(unclaimed, await makeImage('png'));
   const loneChunks = new ObjectId();
   await writeChunks(api.db, VARIANT_BUCKET, { filesId: loneChunks, secondsAgo: [2 * HOUR] });
 

@@ -31,7 +31,7 @@ test('when a second size of an image is asked after a first, then its original i
   expect(await widthOfVariant(api, id, 64)).toBe(64);
   expect(await widthOfVariant(api, id, 128)).toBe(128);
 
-  expect(api.chunkQueriesFor(id)).toBe(1);
+  expect(api.fileReadsOf(id)).toBe(1);
   expect((await api.storedVariants()).claimed).toBe(2);
 });
 
@@ -41,7 +41,7 @@ test('when several sizes of an image are asked at once, then its original is rea
   const widths = await Promise.all([64, 128, 256, 320].map((width) => widthOfVariant(api, id, width)));
 
   expect(widths).toEqual([64, 128, 256, 320]);
-  expect(api.chunkQueriesFor(id)).toBe(1);
+  expect(api.fileReadsOf(id)).toBe(1);
 });
 
 test('when TRANSFORM_CACHE_BYTES is 0, then each new size reads its original from the database again', async () => {
@@ -50,5 +50,5 @@ test('when TRANSFORM_CACHE_BYTES is 0, then each new size reads its original fro
   expect(await widthOfVariant(api, id, 64)).toBe(64);
   expect(await widthOfVariant(api, id, 128)).toBe(128);
 
-  expect(api.chunkQueriesFor(id)).toBe(2);
+  expect(api.fileReadsOf(id)).toBe(2);
 });

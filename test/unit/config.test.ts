@@ -54,6 +54,7 @@ describe('loadConfig', () => {
       orphanSweepIntervalSeconds: 300,
       shutdownTimeoutSeconds: 25,
       resumableExpirySeconds: 86_400,
+      resumableLockWaitSeconds: 5,
       webConcurrency: 1,
     });
   });

@@ -1,4 +1,5 @@
-import { createOpenUploads, createPendingWrites } from '../../src/storage/gridfs/pending-writes';
+import { createPendingWrites } from '../../src/core/pending-writes';
+import { createOpenUploads } from '../../src/storage/gridfs/open-uploads';
 
 async function isSettled(promise: Promise<void>): Promise<boolean> {
   let settled = false;
@@ -37,6 +38,23 @@ describe('pending writes', () => {
       .then(() => (next = writes.begin()));
     expect(await isSettled(settled)).toBe(false);
     next?.();
+    expect(await isSettled(settled)).toBe(true);
+  });
+
+  test('when a tracked write is under way, then settled waits for it, and for its end when it fails', async () => {
+    const writes = createPendingWrites();
+    let fail: (error: Error) => void = () => undefined;
+    const tracked = writes.track(
+      () =>
+        new Promise<never>((_resolve, reject) => {
+          fail = reject;
+        }),
+    );
+    const settled = writes.settled();
+
+    expect(await isSettled(settled)).toBe(false);
+    fail(new Error('broken'));
+    await expect(tracked).rejects.toThrow('broken');
     expect(await isSettled(settled)).toBe(true);
   });
 

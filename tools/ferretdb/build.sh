@@ -2,7 +2,7 @@
 # Builds or tests our FerretDB program against FerretDB with our patches applied:
 #   build.sh build OUTPUT   the server binary
 #   build.sh test           go test, on real SQLite data folders
-# Go will not build module-cache files with changes, so FerretDB's module is vendored into a
+# Go will not build module-cache files with changes, so FerretDB's modules are vendored into a
 # build folder of its own, the patches are applied there, and Go builds with -mod=vendor.
 set -euo pipefail
 
@@ -15,8 +15,13 @@ trap 'rm -rf "$build"' EXIT
 cp "$here"/go.mod "$here"/go.sum "$here"/*.go "$build"/
 cd "$build"
 go mod vendor
+# A patch named wire-*.patch changes FerretDB's wire module; every other one FerretDB itself.
 for patch in "$here"/patches/*.patch; do
-  git apply --directory=vendor/github.com/FerretDB/FerretDB "$patch"
+  case "$(basename "$patch")" in
+    wire-*) module=github.com/FerretDB/wire ;;
+    *) module=github.com/FerretDB/FerretDB ;;
+  esac
+  git apply --directory="vendor/$module" "$patch"
 done
 
 case "$mode" in

@@ -4,6 +4,7 @@ go 1.24
 
 require (
 	github.com/FerretDB/FerretDB v1.24.2
+	github.com/segmentio/asm v1.2.1
 	go.mongodb.org/mongo-driver v1.17.3
 	modernc.org/sqlite v1.32.0
 )

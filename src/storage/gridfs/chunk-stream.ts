@@ -10,6 +10,14 @@ import type { Binary, Collection, ObjectId } from 'mongodb';
  */
 const BATCH_BYTES = 2 * 1024 * 1024;
 
+/**
+ * Batches a read holds at once, fetched or being fetched: the next batch is asked for while the
+ * one before is read, and the first two of a larger file at once. A read then waits for the
+ * database about once rather than once per batch, and two queries can use two cores of the
+ * database, at up to twice BATCH_BYTES per download.
+ */
+const BATCHES_AT_ONCE = 2;
+
 export interface ChunkDocument {
   readonly files_id: ObjectId;
   readonly n: number;
@@ -59,6 +67,35 @@ function chunkNumbers(first: number, last: number): number[] {
   return Array.from({ length: last - first + 1 }, (_, index) => first + index);
 }
 
+/** Chunks `first` to `last` of a file, in order of `n`, in one query. */
+async function fetchBatch(chunks: Collection<ChunkDocument>, file: StoredFileLayout, first: number, last: number): Promise<ChunkDocument[]> {
+  const count = last - first + 1;
+  // With the limit, the server closes the cursor with the last chunk instead of waiting for a getMore.
+  return chunks
+    .find({ files_id: file.id, n: { $in: chunkNumbers(first, last) } }, { limit: count, batchSize: count })
+    .sort({ n: 1 })
+    .toArray();
+}
+
+/**
+ * The batches of chunks `first` to `last`, in order, each fetched once BATCHES_AT_ONCE allow.
+ * A batch nobody waits for any more (the reader went away) still settles, unheard.
+ */
+async function* batchesOf(chunks: Collection<ChunkDocument>, file: StoredFileLayout, first: number, last: number) {
+  const perBatch = Math.max(1, Math.floor(BATCH_BYTES / file.chunkSize));
+  const pending: Promise<ChunkDocument[]>[] = [];
+  for (let next = first; ; ) {
+    for (; next <= last && pending.length < BATCHES_AT_ONCE; next += perBatch) {
+      const batch = fetchBatch(chunks, file, next, Math.min(last, next + perBatch - 1));
+      batch.catch(() => undefined);
+      pending.push(batch);
+    }
+    const batch = pending.shift();
+    if (batch === undefined) return;
+    yield await batch;
+  }
+}
+
 async function* chunksOf(
   chunks: Collection<ChunkDocument>,
   file: StoredFileLayout,
@@ -66,21 +103,17 @@ async function* chunksOf(
 ): AsyncGenerator<Uint8Array> {
   const first = Math.floor(range.start / file.chunkSize);
   const last = Math.floor(range.end / file.chunkSize);
-  const count = last - first + 1;
-  // With the limit, the server closes the cursor with the last chunk instead of waiting for one more getMore.
-  const batchSize = Math.min(count, Math.max(1, Math.floor(BATCH_BYTES / file.chunkSize)));
-  const cursor = chunks
-    .find({ files_id: file.id, n: { $in: chunkNumbers(first, last) } }, { limit: count, batchSize, projection: { _id: 0, n: 1, data: 1 } })
-    .sort({ n: 1 });
   let expected = first;
-  for await (const chunk of cursor) {
-    const bytes = chunk.data.buffer;
-    if (chunk.n !== expected || bytes.length !== expectedChunkLength(file, expected)) {
-      throw new CorruptFileError(`chunk ${expected} of file ${file.id.toHexString()} is missing or has the wrong size`);
+  for await (const batch of batchesOf(chunks, file, first, last)) {
+    for (const chunk of batch) {
+      const bytes = chunk.data.buffer;
+      if (chunk.n !== expected || bytes.length !== expectedChunkLength(file, expected)) {
+        throw new CorruptFileError(`chunk ${expected} of file ${file.id.toHexString()} is missing or has the wrong size`);
+      }
+      const offset = expected * file.chunkSize;
+      yield bytes.subarray(Math.max(0, range.start - offset), range.end - offset + 1);
+      expected += 1;
     }
-    const offset = expected * file.chunkSize;
-    yield bytes.subarray(Math.max(0, range.start - offset), range.end - offset + 1);
-    expected += 1;
   }
   if (expected !== last + 1) {
     throw new CorruptFileError(`file ${file.id.toHexString()} lacks chunk ${expected}`);

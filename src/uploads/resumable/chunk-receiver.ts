@@ -68,3 +68,12 @@ export async function receiveChunks(source: AsyncIterable<unknown>, start: numbe
   }
   return { stored, failure };
 }
+
+/**
+ * The offset to record for an upload that is not finished, with `stored` bytes of its `length`
+ * stored: never its whole length, which would tell the client it is done. All bytes stored but
+ * no image yet (its finish failed): the start of the last chunk, which the client sends again.
+ */
+export function unfinishedOffset(stored: number, length: number, chunkSize: number): number {
+  return stored < length ? stored : Math.floor((length - 1) / chunkSize) * chunkSize;
+}

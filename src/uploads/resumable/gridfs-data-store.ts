@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { DataStore, Metadata, Upload } from '@tus/utils';
+import { AppError } from '../../core/app-error';
 import type { Caller } from '../../core/caller';
 import type { ResumableUploads } from './resumable-uploads';
 
@@ -23,15 +24,16 @@ export class GridFsDataStore extends DataStore {
   }
 
   override async create(upload: Upload): Promise<Upload> {
-    await this.uploads.create({
+    const createdAt = await this.uploads.create({
       id: upload.id,
       // Upload-Defer-Length is not offered, so every upload declares its length.
       length: upload.size ?? 0,
       filename: filenameOf(upload.metadata),
       metadata: upload.metadata ? Metadata.stringify(upload.metadata) : null,
-      createdAt: new Date(upload.creation_date ?? Date.now()),
       owner: this.callerNow().owner,
     });
+    // @tus/server tells the client when the upload expires from this date.
+    upload.creation_date = createdAt.toISOString();
     return upload;
   }
 
@@ -41,6 +43,8 @@ export class GridFsDataStore extends DataStore {
 
   override async getUpload(id: string): Promise<Upload> {
     const state = await this.uploads.find(id);
+    // @tus/server checks the expiry too, by the system's clock; this one is by the uploads' clock.
+    if (state.expired) throw new AppError('upload-expired', 'The upload passed RESUMABLE_EXPIRY unfinished; start a new one.');
     return new Upload({
       id,
       size: state.length,

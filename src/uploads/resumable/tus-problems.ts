@@ -20,7 +20,7 @@ const codeByTusStatus: Readonly<Partial<Record<number, ErrorCode>>> = {
   409: 'upload-offset-mismatch',
   410: 'upload-expired',
   412: 'unsupported-tus-version',
-  // The in-memory locker's timeout; ours never waits, but the answer is the same.
+  // tus's answer to an error that is not one of its refusals.
   500: 'internal-error',
   501: 'unsupported-tus-extension',
 };

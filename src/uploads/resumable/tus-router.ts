@@ -24,13 +24,11 @@ export interface ResumableRouterOptions extends UploadRateLimitOptions {
 }
 
 /**
- * @tus/server's own locker lives in one process's memory. Ours is a lease in the upload's
- * document, which the store takes atomically with its offset check, so that two PATCHes on
- * any instances never interleave: the server's lock step has nothing left to do.
+ * How long a PATCH asked to let go of its upload reads on before it stops: time for the bytes
+ * already on their way (a connection that was cut after sending them) to be stored rather than
+ * sent again, short enough that a client resuming elsewhere is not kept waiting.
  */
-const leaseTakenByTheStore: Locker = {
-  newLock: () => ({ lock: () => Promise.resolve(), unlock: () => Promise.resolve() }),
-};
+const STOP_GRACE_MS = 1000;
 
 /**
  * CORS of CORS_UPLOAD_ORIGINS, ours rather than @tus/server's, which echoes its first allowed
@@ -81,7 +79,12 @@ function copyHeaders(from: Response, to: ServerResponse, except: readonly string
   });
 }
 
-export function createResumableRouter(uploads: ResumableUploads, { apiKeys, requireApiKey }: ApiKeyAccess, options: ResumableRouterOptions): Router {
+export function createResumableRouter(
+  uploads: ResumableUploads,
+  locker: Locker,
+  { apiKeys, requireApiKey }: ApiKeyAccess,
+  options: ResumableRouterOptions,
+): Router {
   const sizesOf = (request: Request): TusSizes => ({ maxFileSize: options.maxFileSize, declaredLength: declaredLengthOf(request) });
   /** Errors @tus/server caught, by request, so that the answer can be ours. */
   const caught = new WeakMap<Request, Error>();
@@ -95,7 +98,8 @@ export function createResumableRouter(uploads: ResumableUploads, { apiKeys, requ
   const tus = new Server({
     path: RESUMABLE_PATH,
     datastore: new GridFsDataStore(uploads, callerNow),
-    locker: leaseTakenByTheStore,
+    locker,
+    lockDrainTimeout: STOP_GRACE_MS,
     relativeLocation: true,
     maxSize: options.maxFileSize,
     namingFunction: () => new ObjectId().toHexString(),
@@ -140,7 +144,7 @@ export function createResumableRouter(uploads: ResumableUploads, { apiKeys, requ
     res.status(response.status).end(body);
   };
 
-  /** A PATCH that stops sending is ended, so that its lease is let go and what it sent is recorded. */
+  /** A PATCH that stops sending is ended, so that its lock is let go and what it sent is recorded. */
   const endWhenIdle: RequestHandler = (req, res, next) => {
     watchBodyIdle(req, res, options.uploadIdleTimeoutSeconds * 1000, () => req.destroy());
     next();

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { uploadToPeer } from '../client';
-import { benchServer, IMAGES_BUCKET, type BenchContext } from '../context';
+import { benchServer, type BenchContext } from '../context';
 import type { Measurement } from '../measure';
 import { withServer, type ServerLaunch } from '../processes';
 import { measureGets } from './ours-reads';
@@ -19,13 +19,6 @@ async function writeImageDir(context: BenchContext): Promise<string> {
 /** The memory-limit server, answering the read images by name from a directory of them. */
 export async function memoryLimitLaunch(context: BenchContext): Promise<ServerLaunch> {
   return benchServer(context, 'memory-limit', { IMAGE_DIR: await writeImageDir(context) });
-}
-
-/** Reads the files our server stored, by the same ids. */
-export function measureGridFsLimit(context: BenchContext, ids: readonly string[]): Promise<Measurement[]> {
-  return withServer(benchServer(context, 'gridfs-limit', { BUCKET_NAME: IMAGES_BUCKET }), (server) =>
-    measureGets(context, server, ids.map((id) => `/image/${id}`)),
-  );
 }
 
 export function measureTutorialPeer(context: BenchContext): Promise<Measurement[]> {

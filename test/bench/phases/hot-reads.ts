@@ -4,6 +4,7 @@ import { getLoad, ourServer, REVALIDATED_INDEX, type BenchContext } from '../con
 import { measure, type Load, type Measurement } from '../measure';
 import { withServer, type ServerProcess } from '../processes';
 import { getScenario, OURS, REVALIDATION_SCENARIO } from '../scenarios';
+import { wantsScenario } from '../settings';
 import { MEMORY_LIMIT_ETAG, memoryLimitLaunch } from './baseline-reads';
 
 export interface HotReads {
@@ -48,7 +49,9 @@ export function measureHotReads(context: BenchContext): Promise<HotReads> {
       const etag = await etagOf(`${ours.url}${revalidatedPath}`);
       pairs.push(revalidationPair(context, revalidatedPath, etag, `/image/${revalidated?.name ?? ''}`));
       const measurements: Measurement[] = [];
-      for (const pair of pairs) measurements.push(...(await measurePair(context, { ours, limit }, pair)));
+      for (const pair of pairs.filter(({ ours: load }) => wantsScenario(context.settings, load.scenario))) {
+        measurements.push(...(await measurePair(context, { ours, limit }, pair)));
+      }
       return { measurements, ids };
     });
   });

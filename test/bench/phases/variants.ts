@@ -19,6 +19,7 @@ import {
   AT_ONCE_SCENARIO,
   TRANSFORMATIONS_AT_ONCE,
 } from '../scenarios';
+import { wantsScenario } from '../settings';
 import { timedMeasurement, timeOne, type Timed } from '../timed';
 
 const BUCKET = 'bench_variants';
@@ -173,13 +174,19 @@ export async function measureVariants(context: BenchContext): Promise<Measuremen
         paths: (name, query) => ({ ours: signUrl(SIGNING_KEY, `/image/${ids[name] ?? ''}`, query), limit: `/${name}?${query}` }),
       };
       const { ours } = servers;
-      // The 50 MP original is gone before the rest: on FerretDB, every chunk query scans all that the bucket holds.
-      [ids['photo-50mp']] = await uploadToOurs(ours.url, [photos['photo-50mp']]);
-      const rows = await measureTransformationsAtOnce(context, servers);
-      await deleteFromOurs(ours.url, ids['photo-50mp'] ?? '');
+      const wants = (scenario: string) => wantsScenario(context.settings, scenario);
+      const rows: Measurement[] = [];
+      if (wants(AT_ONCE_SCENARIO)) {
+        // The 50 MP original is gone before the rest: on FerretDB, every chunk query scans all that the bucket holds.
+        [ids['photo-50mp']] = await uploadToOurs(ours.url, [photos['photo-50mp']]);
+        rows.push(...(await measureTransformationsAtOnce(context, servers)));
+        await deleteFromOurs(ours.url, ids['photo-50mp'] ?? '');
+      }
       [ids['photo-12mp']] = await uploadToOurs(ours.url, [photos['photo-12mp']]);
-      for (const format of FORMATS) rows.push(...(await measureFirstRequests(context, servers, format)));
-      rows.push(...(await measureStoredVariant(context, ours, ids['photo-12mp'] ?? '')));
+      for (const format of FORMATS.filter(({ scenario }) => wants(scenario))) {
+        rows.push(...(await measureFirstRequests(context, servers, format)));
+      }
+      if (wants(STORED_VARIANT_SCENARIO)) rows.push(...(await measureStoredVariant(context, ours, ids['photo-12mp'] ?? '')));
       return rows;
     });
   } finally {

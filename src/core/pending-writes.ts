@@ -1,9 +1,16 @@
 import { once, EventEmitter } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
+/**
+ * The shutdown barrier: the writes under way in this process, originals, variants and
+ * resumable uploads alike. The process owns one and hands it to whatever writes; shutdown
+ * closes the database connection only once it has settled, so that no write is cut halfway.
+ */
 export interface PendingWrites {
   /** Counts one write as under way; call the returned function, once or more, when it is over. */
   begin(): () => void;
+  /** Counts `write` as under way until it settles. */
+  track<T>(write: () => Promise<T>): Promise<T>;
   /** Resolves once no write is under way. */
   settled(): Promise<void>;
 }
@@ -23,6 +30,15 @@ export function createPendingWrites(): PendingWrites {
     };
   }
 
+  async function track<T>(write: () => Promise<T>): Promise<T> {
+    const over = begin();
+    try {
+      return await write();
+    } finally {
+      over();
+    }
+  }
+
   async function settled(): Promise<void> {
     // One write often starts as the previous one's promise resolves, a few microtasks after
     // the count touched zero: only a count still zero on the next turn means it is all over.
@@ -32,25 +48,5 @@ export function createPendingWrites(): PendingWrites {
     } while (count > 0);
   }
 
-  return { begin, settled };
-}
-
-/** Uploads this process is writing; each is a pending write until it is released. */
-export interface OpenUploads {
-  add(id: string): void;
-  has(id: string): boolean;
-  /** The upload is finished, or its removal has begun. */
-  release(id: string): void;
-}
-
-export function createOpenUploads(writes: PendingWrites): OpenUploads {
-  const open = new Map<string, () => void>();
-  return {
-    add: (id) => open.set(id, writes.begin()),
-    has: (id) => open.has(id),
-    release: (id) => {
-      open.get(id)?.();
-      open.delete(id);
-    },
-  };
+  return { begin, track, settled };
 }
