@@ -65,6 +65,7 @@ export interface AppDependencies {
     | 'cacheMaxItemBytes'
     | 'cacheTtlSeconds'
     | 'corsOrigins'
+    | 'corsUploadOrigins'
     | 'apiKeys'
     | 'uploadRateLimit'
     | 'apiKeyFailureLimit'

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from '../core/config-error';
 import { derivedKeyName, type NamedApiKey } from '../access/api-keys';
-import type { CorsOrigins } from '../access/cors';
+import type { CorsOrigins, UploadOrigins } from '../access/cors';
 import { imageTypes, isImageType, type ImageType } from '../media/image-inspection';
 import { MAX_DIMENSION, parsePresets, type Transformation } from '../variants/transformation';
 
@@ -99,6 +99,20 @@ function fromVariable<T extends z.ZodType>(variable: string, schema: T): T {
 function variableOf(schema: z.ZodType | undefined): string | undefined {
   const variable = schema && z.globalRegistry.get(schema)?.variable;
   return typeof variable === 'string' ? variable : undefined;
+}
+
+/** Exactly an origin as a browser sends it in `Origin`: no path, no trailing slash, no user. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+function parseUploadOrigins(value: string | undefined): UploadOrigins {
+  return Object.freeze(value === undefined ? [] : [...new Set(value.split(',').map((origin) => origin.trim()))]);
 }
 
 function parseOrigins(value: string): CorsOrigins {
@@ -209,6 +223,19 @@ const settingsShape = {
       .regex(/^(\*|https?:\/\/[^\s,]+(\s*,\s*https?:\/\/[^\s,]+)*)$/, 'must be * or a comma-separated list of origins such as https://example.com')
       .default('*')
       .transform(parseOrigins),
+  ),
+  /** Pages that may upload, sign and delete from a browser with a key; empty: none. */
+  corsUploadOrigins: fromVariable(
+    'CORS_UPLOAD_ORIGINS',
+    z
+      .string()
+      .trim()
+      .refine(
+        (list) => list.split(',').every((origin) => isOrigin(origin.trim())),
+        'must be a comma-separated list of origins such as https://app.example: scheme, host and port only, never *',
+      )
+      .optional()
+      .transform(parseUploadOrigins),
   ),
   /** The keys writes need, each with its name; with ADMIN_API_KEYS's, `apiKeys` in the config. Empty: anyone may write. */
   apiKeys: fromVariable('API_KEYS', apiKeyList(false).optional()),

@@ -1,7 +1,16 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { AppError } from '../core/app-error';
 import type { ApiKeyAccess } from '../access/api-key-guard';
-import { corsPreflightHeaders, corsReadHeaders, type CorsOrigins } from '../access/cors';
+import {
+  corsForWrites,
+  corsPreflightHeaders,
+  corsReadHeaders,
+  corsWriteHeaders,
+  KEY_ANSWER_HEADERS,
+  type CorsOrigins,
+  type UploadOrigins,
+  type WriteRoute,
+} from '../access/cors';
 import { jsonBody } from '../http/json-body';
 import { CACHE_POLICY, sendRevalidatableJson } from '../http/cache-policy';
 import { createUploadRateLimit, type UploadRateLimitOptions } from '../access/upload-rate-limit';
@@ -17,6 +26,7 @@ import { createUploadMiddleware, UPLOAD_FIELD, type UploadOptions } from '../upl
 
 export interface ImageRouterOptions extends UploadOptions, UploadRateLimitOptions {
   readonly corsOrigins: CorsOrigins;
+  readonly corsUploadOrigins: UploadOrigins;
 }
 
 export interface ImageRouterServices extends ApiKeyAccess {
@@ -25,6 +35,19 @@ export interface ImageRouterServices extends ApiKeyAccess {
   readonly readImage: ImageReadHandler;
   readonly signUrl: UrlSigner;
 }
+
+/** What a page on a CORS_UPLOAD_ORIGINS origin sends to each write, with its key, and reads of the answer. */
+const UPLOAD_CORS: WriteRoute = {
+  methods: ['POST'],
+  requestHeaders: ['Authorization'],
+  exposedHeaders: [...KEY_ANSWER_HEADERS, 'RateLimit', 'RateLimit-Policy'],
+};
+const SIGN_CORS: WriteRoute = { methods: ['POST'], requestHeaders: ['Authorization', 'Content-Type'], exposedHeaders: KEY_ANSWER_HEADERS };
+const DELETE_CORS: WriteRoute = {
+  methods: ['DELETE'],
+  requestHeaders: ['Authorization', 'If-Match', 'If-Unmodified-Since', 'If-None-Match'],
+  exposedHeaders: KEY_ANSWER_HEADERS,
+};
 
 /** A sign request is a short query string and a number. */
 const SIGN_BODY_BYTES = 4 * 1024;
@@ -57,6 +80,10 @@ export function createImageRouter(
   const limitUploads = createUploadRateLimit(apiKeys, options);
   const callerOf = (req: Request) => apiKeys.callerOf(req.headers.authorization);
   const ownerOf = (req: Request) => callerOf(req).owner;
+  const writes = (route: WriteRoute) => ({ origins: options.corsUploadOrigins, route });
+  const preflight = (route: WriteRoute): RequestHandler => (req, res) => {
+    res.set(corsWriteHeaders(writes(route), 'OPTIONS', req.headers)).status(204).end();
+  };
 
   // Every answer to this request, refusals included, is the upload's outcome.
   const countedAsUpload: RequestHandler = (_req, res, next) => {
@@ -64,7 +91,8 @@ export function createImageRouter(
     next();
   };
   // Both refuse before the body is parsed, so that a refused upload stores nothing.
-  router.post('/upload', countedAsUpload, limitUploads, requireApiKey, createUploadMiddleware(images, ownerOf, options), (req, res) => {
+  router.options('/upload', preflight(UPLOAD_CORS));
+  router.post('/upload', corsForWrites(writes(UPLOAD_CORS)), countedAsUpload, limitUploads, requireApiKey, createUploadMiddleware(images, ownerOf, options), (req, res) => {
     const stored = storedImages(req);
     // Nobody would ever learn the ids of images whose answer never reached the client.
     const discardAll = () => Promise.all(stored.map((image) => images.discard(image)));
@@ -96,7 +124,8 @@ export function createImageRouter(
     sendRevalidatableJson(res.set(corsReadHeaders(options.corsOrigins, req.headers)), toImageDetails(details), CACHE_POLICY.callersOwn);
   });
 
-  router.post('/:id/sign', requireApiKey, jsonBody(SIGN_BODY_BYTES), async (req: Request<{ id: string }>, res) => {
+  router.options('/:id/sign', preflight(SIGN_CORS));
+  router.post('/:id/sign', corsForWrites(writes(SIGN_CORS)), requireApiKey, jsonBody(SIGN_BODY_BYTES), async (req: Request<{ id: string }>, res) => {
     const id = parseImageId(req.params.id);
     const { params, expiresIn } = parseSignRequest(req.body);
     await catalog.find(id, callerOf(req));
@@ -106,13 +135,13 @@ export function createImageRouter(
   // Reads usually take the lean path in app.ts; this route serves the same answer to the rest.
   router.get('/:id', (req, res) => readImage(req, res, req.params.id));
 
-  router.delete('/:id', requireApiKey, async (req: Request<{ id: string }>, res) => {
+  router.delete('/:id', corsForWrites(writes(DELETE_CORS)), requireApiKey, async (req: Request<{ id: string }>, res) => {
     await catalog.remove(parseImageId(req.params.id), callerOf(req), conditionsOf(req.headers));
     res.status(204).end();
   });
 
   router.options('/:id', (req, res) => {
-    res.set(corsPreflightHeaders(options.corsOrigins, req.headers)).status(204).end();
+    res.set(corsPreflightHeaders(options.corsOrigins, req.headers, writes(DELETE_CORS))).status(204).end();
   });
 
   return router;

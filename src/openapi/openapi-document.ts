@@ -298,7 +298,7 @@ const resumablePaths = (maxFileSize: number) => ({
   '/image/uploads': {
     options: {
       operationId: 'discoverResumableUploads',
-      summary: 'tus discovery: Tus-Version, Tus-Extension, Tus-Max-Size (= MAX_FILE_SIZE)',
+      summary: 'tus discovery: Tus-Version, Tus-Extension, Tus-Max-Size (= MAX_FILE_SIZE); the CORS preflight of a creation from CORS_UPLOAD_ORIGINS',
       responses: { '204': { description: 'The server speaks tus 1.0.0 with creation, creation-with-upload, termination and expiration' } },
     },
     post: {
@@ -324,7 +324,7 @@ const resumablePaths = (maxFileSize: number) => ({
   '/image/uploads/{uploadId}': {
     options: {
       operationId: 'preflightResumableUpload',
-      summary: 'CORS preflight for HEAD, PATCH and DELETE of an upload',
+      summary: 'CORS preflight for HEAD, PATCH and DELETE of an upload, from CORS_UPLOAD_ORIGINS',
       parameters: [preflightParameter('uploadId')],
       responses: { '204': { description: 'Preflight answer' } },
     },
@@ -370,6 +370,11 @@ const paths = ({ maxFiles, maxFileSize, presets }: DocumentedLimits) => ({
   // Ahead of /image/{id}, which the route labels would otherwise match first.
   ...resumablePaths(maxFileSize),
   '/image/upload': {
+    options: {
+      operationId: 'preflightUpload',
+      summary: 'CORS preflight for an upload with a key from CORS_UPLOAD_ORIGINS',
+      responses: { '204': { description: 'Preflight answer: POST with Authorization for those origins; only `Vary: Origin` for any other' } },
+    },
     post: {
       operationId: 'uploadImages',
       summary: 'Upload 1 to MAX_FILES images in the multipart field `images`',
@@ -435,7 +440,7 @@ const paths = ({ maxFiles, maxFileSize, presets }: DocumentedLimits) => ({
     },
     options: {
       operationId: 'preflightImage',
-      summary: 'CORS preflight for reads',
+      summary: 'CORS preflight for reads (CORS_ORIGINS), and DELETE with a key from CORS_UPLOAD_ORIGINS',
       parameters: [preflightParameter('id')],
       responses: { '204': { description: 'Preflight answer' } },
     },
@@ -450,6 +455,12 @@ const paths = ({ maxFiles, maxFileSize, presets }: DocumentedLimits) => ({
     },
   },
   '/image/{id}/sign': {
+    options: {
+      operationId: 'preflightSign',
+      summary: 'CORS preflight for signing with a key from CORS_UPLOAD_ORIGINS',
+      parameters: [preflightParameter('id')],
+      responses: { '204': { description: 'Preflight answer: POST with Authorization and Content-Type for those origins; only `Vary: Origin` for any other' } },
+    },
     post: {
       operationId: 'signImageUrl',
       summary: "A signed read URL for the image, with any transformation up to MAX_VARIANT_PIXELS; the body, if any, is JSON of at most 4 KiB; another key's image is not found",

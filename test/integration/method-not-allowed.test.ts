@@ -29,11 +29,11 @@ describe.each<[string, () => RequestListener]>([
     ['put', `/image/${ID}`, 'GET, HEAD, DELETE, OPTIONS'],
     ['patch', `/image/${ID}`, 'GET, HEAD, DELETE, OPTIONS'],
     ['post', `/image/${ID}`, 'GET, HEAD, DELETE, OPTIONS'],
-    ['put', '/image/upload', 'POST'],
-    ['get', '/image/upload', 'POST'],
-    ['head', '/image/upload', 'POST'],
+    ['put', '/image/upload', 'POST, OPTIONS'],
+    ['get', '/image/upload', 'POST, OPTIONS'],
+    ['head', '/image/upload', 'POST, OPTIONS'],
     ['get', '/image/uploads', 'POST, OPTIONS'],
-    ['get', `/image/${ID}/sign`, 'POST'],
+    ['get', `/image/${ID}/sign`, 'POST, OPTIONS'],
     ['delete', `/image/${ID}/info`, 'GET, HEAD'],
     ['post', '/image', 'GET, HEAD'],
     ['put', '/image/uploads', 'POST, OPTIONS'],
@@ -59,7 +59,7 @@ describe.each<[string, () => RequestListener]>([
     const response = await request(appOf()).head(`/image/${ID}/sign`);
 
     expect(response.status).toBe(405);
-    expect(response.headers.allow).toBe('POST');
+    expect(response.headers.allow).toBe('POST, OPTIONS');
     expect(response.text).toBeUndefined();
   });
 

@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       writeConcern: 'majority',
       readPreference: 'primary',
       corsOrigins: '*',
+      corsUploadOrigins: [],
       apiKeys: [],
       uploadRateLimit: 60,
       apiKeyFailureLimit: 10,
@@ -204,6 +205,13 @@ describe('loadConfig', () => {
     ]);
   });
 
+  test('when CORS_UPLOAD_ORIGINS lists origins, then they are kept as a list without repeats', () => {
+    expect(loadConfig({ CORS_UPLOAD_ORIGINS: 'https://app.example, http://localhost:5173,https://app.example' }).corsUploadOrigins).toEqual([
+      'https://app.example',
+      'http://localhost:5173',
+    ]);
+  });
+
   test('when a value is blank, then the default applies', () => {
     expect(loadConfig({ PORT: '', MONGODB_URI: '  ' })).toMatchObject({ port: 3000, mongodbUri: undefined });
   });
@@ -230,6 +238,9 @@ describe('loadConfig', () => {
     ['DEDUP', 'yes', /^Invalid configuration: DEDUP must be true or false/],
     ['STRIP_METADATA', '1', /^Invalid configuration: STRIP_METADATA must be true or false/],
     ['CORS_ORIGINS', 'example.com', /^Invalid configuration: CORS_ORIGINS must be \* or a comma-separated list/],
+    ['CORS_UPLOAD_ORIGINS', '*', /^Invalid configuration: CORS_UPLOAD_ORIGINS must be a comma-separated list of origins/],
+    ['CORS_UPLOAD_ORIGINS', 'https://app.example/', /^Invalid configuration: CORS_UPLOAD_ORIGINS must be a comma-separated list of origins/],
+    ['CORS_UPLOAD_ORIGINS', 'https://app.example,ftp://files.example', /^Invalid configuration: CORS_UPLOAD_ORIGINS must be/],
     ['UPLOAD_RATE_LIMIT', '-5', /^Invalid configuration: UPLOAD_RATE_LIMIT must be a whole number between 0 and 1000000 \(got "-5"\)$/],
     ['TRUST_PROXY', 'true', /^Invalid configuration: TRUST_PROXY must be a whole number between 0 and 10/],
     ['UPLOAD_IDLE_TIMEOUT', '0', /^Invalid configuration: UPLOAD_IDLE_TIMEOUT must be at least 1/],

@@ -7,7 +7,7 @@ import { ObjectId } from 'mongodb';
 import { NOBODY, type Caller } from '../../core/caller';
 import type { ApiKeyAccess } from '../../access/api-key-guard';
 import { watchBodyIdle } from '../../http/body-idle-timer';
-import type { CorsOrigins } from '../../access/cors';
+import { corsForWrites, KEY_ANSWER_HEADERS, type UploadOrigins, type WriteRoute } from '../../access/cors';
 import { createUploadRateLimit, type UploadRateLimitOptions } from '../../access/upload-rate-limit';
 import { GridFsDataStore } from './gridfs-data-store';
 import { bodyEndingWithTheClient } from './request-body';
@@ -19,7 +19,7 @@ export const RESUMABLE_PATH = '/image/uploads';
 
 export interface ResumableRouterOptions extends UploadRateLimitOptions {
   readonly maxFileSize: number;
-  readonly corsOrigins: CorsOrigins;
+  readonly corsUploadOrigins: UploadOrigins;
   readonly uploadIdleTimeoutSeconds: number;
 }
 
@@ -30,8 +30,26 @@ export interface ResumableRouterOptions extends UploadRateLimitOptions {
  */
 const STOP_GRACE_MS = 1000;
 
-/** Headers a browser script may read from tus answers, beyond the protocol's own. */
-const EXPOSED_HEADERS = ['Upload-Expires', 'X-Image-Id', 'X-Image-Url'];
+/**
+ * CORS of CORS_UPLOAD_ORIGINS, ours rather than @tus/server's, which echoes its first allowed
+ * origin to any other and never says `Vary: Origin`: a creation, and what follows on an upload.
+ */
+const EXPOSED_HEADERS = [
+  ...KEY_ANSWER_HEADERS,
+  'Location', 'Tus-Resumable', 'Tus-Version', 'Tus-Extension', 'Tus-Max-Size',
+  'Upload-Offset', 'Upload-Length', 'Upload-Expires', 'X-Image-Id', 'X-Image-Url', 'RateLimit', 'RateLimit-Policy',
+];
+const CREATION_CORS: WriteRoute = {
+  methods: ['POST'],
+  requestHeaders: ['Authorization', 'Tus-Resumable', 'Upload-Length', 'Upload-Metadata', 'Content-Type'],
+  exposedHeaders: EXPOSED_HEADERS,
+};
+const UPLOAD_CORS: WriteRoute = {
+  methods: ['HEAD', 'PATCH', 'DELETE'],
+  requestHeaders: ['Authorization', 'Tus-Resumable', 'Upload-Offset', 'Content-Type'],
+  exposedHeaders: EXPOSED_HEADERS,
+};
+const ITS_OWN_CORS = /^access-control-/;
 
 function imageHeaders(imageId: string): Record<string, string> {
   return { 'X-Image-Id': imageId, 'X-Image-Url': `/image/${imageId}` };
@@ -57,7 +75,7 @@ function toFetchRequest(req: ExpressRequest): Request {
 
 function copyHeaders(from: Response, to: ServerResponse, except: readonly string[] = []): void {
   from.headers.forEach((value, name) => {
-    if (!except.includes(name)) to.setHeader(name, value);
+    if (!except.includes(name) && !ITS_OWN_CORS.test(name)) to.setHeader(name, value);
   });
 }
 
@@ -85,8 +103,6 @@ export function createResumableRouter(
     relativeLocation: true,
     maxSize: options.maxFileSize,
     namingFunction: () => new ObjectId().toHexString(),
-    exposedHeaders: EXPOSED_HEADERS,
-    ...(options.corsOrigins === '*' ? {} : { allowedOrigins: [...options.corsOrigins] }),
     onUploadFinish: async (_req, upload) => {
       const { imageId } = await uploads.find(upload.id);
       return imageId === undefined ? {} : { headers: imageHeaders(imageId) };
@@ -142,11 +158,13 @@ export function createResumableRouter(
     res.locals.report?.endsUpload(resumableOutcome);
     next();
   });
-  router.options('/', serve);
-  router.post('/', limitUploads, requireApiKey, endWhenIdle, serve);
-  router.options('/:uploadId', serve);
-  router.head('/:uploadId', requireApiKey, serve);
-  router.patch('/:uploadId', requireApiKey, endWhenIdle, serve);
-  router.delete('/:uploadId', requireApiKey, serve);
+  const creationCors = corsForWrites({ origins: options.corsUploadOrigins, route: CREATION_CORS });
+  const uploadCors = corsForWrites({ origins: options.corsUploadOrigins, route: UPLOAD_CORS });
+  router.options('/', creationCors, serve);
+  router.post('/', creationCors, limitUploads, requireApiKey, endWhenIdle, serve);
+  router.options('/:uploadId', uploadCors, serve);
+  router.head('/:uploadId', uploadCors, requireApiKey, serve);
+  router.patch('/:uploadId', uploadCors, requireApiKey, endWhenIdle, serve);
+  router.delete('/:uploadId', uploadCors, requireApiKey, serve);
   return router;
 }
