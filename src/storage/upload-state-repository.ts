@@ -49,7 +49,7 @@ export interface UploadStateRepository {
   remove(id: ObjectId): Promise<void>;
   /** The upload's state only. */
   forget(id: ObjectId): Promise<void>;
-  /** The state of each of these uploads, in one query. */
+  /** The state of each of these uploads, and the lapsed locks an instance that died left on them. */
   forgetAll(ids: readonly ObjectId[]): Promise<void>;
   /** Unfinished uploads past their expiry that no request holds locked: nobody is writing them. */
   findExpired(now: Date): Promise<ObjectId[]>;
@@ -115,7 +115,9 @@ export function createUploadStateRepository(db: Db, bucketName: string): UploadS
       await uploads.deleteOne({ _id: id });
     },
     forgetAll: async (ids) => {
-      if (ids.length > 0) await uploads.deleteMany({ _id: { $in: [...ids] } });
+      if (ids.length === 0) return;
+      await uploads.deleteMany({ _id: { $in: [...ids] } });
+      await locks.deleteMany({ _id: { $in: ids.map((id) => id.toHexString()) }, until: { $lt: new Date() } });
     },
     findExpired: async (now) => {
       const expired = await uploads.find({ expiresAt: { $lt: now }, imageId: { $exists: false } }, { projection: { _id: 1 } }).toArray();
