@@ -179,8 +179,8 @@ function buildParts({ config, logger, clock, db, repository, variantRepository, 
   const requireApiKey = createApiKeyGuard(apiKeys, { ...config, logger });
   // Ahead of every route: GET /image/upload is no read of an image called "upload".
   app.use(methodNotAllowed(openApiDocument.paths));
+  const locker = createUploadLocker(createLockRepository(db, config.bucketName), { waitMs: config.resumableLockWaitSeconds * 1000, clock });
   // Ahead of the image routes, whose /image/:id would otherwise take /image/uploads.
-  const locker = createUploadLocker(createLockRepository(db, config.bucketName), { waitMs: config.resumableLockWaitSeconds * 1000 });
   app.use(RESUMABLE_PATH, createResumableRouter(resumable, locker, { apiKeys, requireApiKey }, { ...config, logger }));
   app.use('/image', createImageRouter({ images, catalog, readImage, signUrl, apiKeys, requireApiKey }, { ...config, logger }));
   app.use(createHealthRouter(db, lifecycle));

@@ -1,4 +1,5 @@
-import { MongoServerError, type Db } from 'mongodb';
+import type { Db } from 'mongodb';
+import { isDuplicateKey } from '../database/database-errors';
 
 /**
  * `<bucket>.locks`: one document per locked resource (a resumable upload's id), whichever
@@ -41,8 +42,6 @@ export interface LockRepository {
 export function lockCollectionName(bucketName: string): string {
   return `${bucketName}.locks`;
 }
-
-const isDuplicateKey = (error: unknown) => error instanceof MongoServerError && error.code === 11000;
 
 export function createLockRepository(db: Db, bucketName: string): LockRepository {
   // A holder looking whether it is wanted, or a sweep whether an upload is held, must not read a lagging secondary.

@@ -1,4 +1,5 @@
 import type { Lock, Locker } from '@tus/utils';
+import { systemClock } from '../../src/core/clock';
 import { createLockRepository, type LockRepository, type LockState } from '../../src/storage/lock-repository';
 import { createUploadLocker } from '../../src/uploads/resumable/upload-locker';
 import { locksOf } from '../helpers/upload-state';
@@ -49,7 +50,7 @@ describe('the upload locker', () => {
 
   test('when a lock changes hands on one instance while that instance looks at it, then the new holder is not asked to let go', async () => {
     const { repository, nextLook } = withLooksHeld(createLockRepository(api.db, 'images'));
-    const locker = createUploadLocker(repository, { waitMs: 2000 });
+    const locker = createUploadLocker(repository, { waitMs: 2000, clock: systemClock });
     const first = await take(locker, 'turnover');
     const look = nextLook();
     const letThrough = await look;
@@ -65,8 +66,8 @@ describe('the upload locker', () => {
   });
 
   test('when a request on another instance wants a lock, then its holder is asked to let go at its next look', async () => {
-    const holding = createUploadLocker(createLockRepository(api.db, 'images'), { waitMs: 2000 });
-    const wanting = createUploadLocker(createLockRepository(api.db, 'images'), { waitMs: 2000 });
+    const holding = createUploadLocker(createLockRepository(api.db, 'images'), { waitMs: 2000, clock: systemClock });
+    const wanting = createUploadLocker(createLockRepository(api.db, 'images'), { waitMs: 2000, clock: systemClock });
     const held = await take(holding, 'wanted');
 
     const waiter = take(wanting, 'wanted');
@@ -79,8 +80,8 @@ describe('the upload locker', () => {
   });
 
   test('when a lock whose lease lapsed is taken by another instance, then its old holder is told at its next look, to stop writing', async () => {
-    const stalled = createUploadLocker(createLockRepository(api.db, 'images'), { waitMs: 2000 });
-    const other = createUploadLocker(createLockRepository(api.db, 'images'), { waitMs: 2000 });
+    const stalled = createUploadLocker(createLockRepository(api.db, 'images'), { waitMs: 2000, clock: systemClock });
+    const other = createUploadLocker(createLockRepository(api.db, 'images'), { waitMs: 2000, clock: systemClock });
     const old = await take(stalled, 'lapsed');
     await locksOf(api.db).updateOne({ _id: 'lapsed' }, { $set: { until: new Date(Date.now() - 1000) } });
 
@@ -97,7 +98,7 @@ describe('the upload locker', () => {
   test('when a lock is held past a third of its lease, then the holder renews it for another lease from then', async () => {
     let now = Date.now();
     const { repository, nextLook } = withLooksHeld(createLockRepository(api.db, 'images'));
-    const locker = createUploadLocker(repository, { waitMs: 2000, now: () => now });
+    const locker = createUploadLocker(repository, { waitMs: 2000, clock: () => now });
     const held = await take(locker, 'renewed');
     const takenUntil = (await locksOf(api.db).findOne({ _id: 'renewed' }))?.until;
 

@@ -135,7 +135,7 @@ export function createResumableUploads(
     if (state.imageId) return state.offset;
     if (state.offset !== offset) throw offsetMismatch(state.offset, offset);
     const witness = seenBytes.resume(id, offset, state);
-    const sink = openUploadSink(states, state, witness);
+    const sink = openUploadSink(states, state, witness, clock);
     const { stored, failure } = await receiveChunks(body, offset, state.chunkSize, sink);
     if (failure === undefined && stored === state.length) {
       seenBytes.forget(id);

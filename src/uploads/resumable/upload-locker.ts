@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Lock, Locker, RequestRelease } from '@tus/utils';
 import { AppError } from '../../core/app-error';
+import type { Clock } from '../../core/clock';
 import type { LockRepository } from '../../storage/lock-repository';
 
 /** How long a lock holds without renewal: how long an instance that died keeps its uploads busy. */
@@ -19,7 +20,7 @@ export interface UploadLockerOptions {
   /** How long a request waits for the holder to let go before it is answered 423. */
   readonly waitMs: number;
   /** The clock leases are told by; the instances' clocks must agree to well within LEASE_MS. */
-  readonly now?: () => number;
+  readonly clock: Clock;
 }
 
 /** A lock this instance holds, and how to ask its request to stop. */
@@ -44,7 +45,7 @@ const busy = () =>
  * not a change stream: the embedded FerretDB has none, and a look costs one read by `_id`.
  * The waiter tries again as often, and gives up with 423 after `waitMs`.
  */
-export function createUploadLocker(locks: LockRepository, { waitMs, now = Date.now }: UploadLockerOptions): Locker {
+export function createUploadLocker(locks: LockRepository, { waitMs, clock: now }: UploadLockerOptions): Locker {
   const held = new Map<string, Holding>();
   /** Requests on this instance waiting for a lock, woken as soon as its local holder lets go. */
   const waiting = new Map<string, Set<() => void>>();

@@ -1,5 +1,6 @@
 import type { ObjectId } from 'mongodb';
 import { AppError } from '../../core/app-error';
+import type { Clock } from '../../core/clock';
 import type { UploadStateDocument, UploadStateRepository } from '../../storage/upload-state-repository';
 import type { ChunkSink } from './chunk-receiver';
 import type { ByteWitness } from './seen-bytes';
@@ -31,7 +32,7 @@ export function openUploadSink(
   states: UploadStateRepository,
   state: UploadStateDocument,
   witness: ByteWitness | undefined,
-  now: () => number = Date.now,
+  now: Clock,
 ): UploadSink {
   const { _id: oid } = state;
   let lastCheckpoint = now();
